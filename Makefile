@@ -1,0 +1,33 @@
+# The two commands: `make run` and `make test`. Both bootstrap themselves from a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test lint format messages clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: $(STAMP)
+	@$(PY) -m config.launcher
+
+test: $(STAMP)
+	@$(PY) -m tests.suite
+
+lint: $(STAMP)
+	@$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+format: $(STAMP)
+	@$(PY) -m ruff format . && $(PY) -m ruff check --fix .
+
+messages: $(STAMP)
+	@$(PY) manage.py makemessages -l zh_Hans --no-location --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*'
+	@$(PY) manage.py compilemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*'
+
+clean:
+	rm -rf $(VENV) var

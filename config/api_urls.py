@@ -1,0 +1,15 @@
+"""/api/: each app's endpoints, token sign-in and the OpenAPI schema."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.authtoken.views import ObtainAuthToken
+
+from config.errors import json_not_found
+
+urlpatterns = [
+    path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("", include("playbooks.urls_api")),
+    path("", include("incidents.urls_api")),
+    re_path(r"^.*$", json_not_found),
+]

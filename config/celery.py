@@ -1,0 +1,11 @@
+"""The Celery application: the alarm clock. The database stays the truth."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("crisis")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from config.redis_runtime import redis_answers
+
+from . import factories
+
+
+def pytest_report_header(config):
+    return [f"redis: {settings.REDIS_URL}", f"database: {settings.DATABASES['default']['ENGINE']}"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _redis_is_there():
+    if not redis_answers(settings.REDIS_URL):
+        pytest.exit(
+            f"No Redis answers at {settings.REDIS_URL}. Run the suite with `make test`, which finds or starts one."
+        )
+
+
+@pytest.fixture
+def admin(db):
+    return factories.admin_user(username="admin1")
+
+
+@pytest.fixture
+def commander(db):
+    return factories.commander_user(username="cmd1", first_name="Zhang Wei")
+
+
+@pytest.fixture
+def commander2(db):
+    return factories.commander_user(username="cmd2", first_name="Li Na")
+
+
+@pytest.fixture
+def pr(db):
+    return factories.pr_user(username="pr1", first_name="Wang Fang")
+
+
+@pytest.fixture
+def responder(db):
+    return factories.responder_user(username="resp1", first_name="Liu Qiang")
+
+
+@pytest.fixture
+def executive(db):
+    return factories.exec_user(username="exec1", first_name="Chen")
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(u)` signs in with a real token."""
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+
+    def as_user(user):
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    client.as_user = as_user
+    return client
+
+
+@pytest.fixture
+def incident(commander):
+    return factories.declare(commander, commander=commander)

@@ -1,0 +1,122 @@
+"""`make test`: lint, then the whole suite on SQLite and again on PostgreSQL, against a real Redis.
+
+- Redis: REDIS_URL if set; else the one at 127.0.0.1:6379 when it answers; else a private
+  redis-server started here; only where there is none, fakeredis, announced loudly.
+- PostgreSQL: TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test when it answers.
+  Without one the PostgreSQL pass is skipped with a warning, unless REQUIRE_POSTGRES=1 (CI).
+- Chromium for the browser tests: installed from Debian's packages when missing and possible.
+Extra arguments go to pytest, e.g. `python -m tests.suite -k handover`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from config import redis_runtime
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PY = sys.executable
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
+
+
+def say(message: str) -> None:
+    print(f"\n[test] {message}", flush=True)
+
+
+def step(args: list[str], env: dict[str, str] | None = None) -> bool:
+    return subprocess.run(args, cwd=BASE_DIR, env=env).returncode == 0
+
+
+PACKAGES = ["chromium", "chromium-driver", "fonts-noto-cjk"]  # CJK fonts: screenshots show Chinese, not boxes
+
+
+def ensure_chromium() -> None:
+    if Path("/usr/bin/chromium").exists() and Path("/usr/share/fonts/opentype/noto").exists():
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        say("Chromium is missing and cannot be installed here (needs apt-get as root); browser tests will skip.")
+        return
+    say(f"Installing Debian's {', '.join(PACKAGES)} for the browser tests …")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    ok = subprocess.run([apt, "install", "-y", "-q", *PACKAGES], env=env, **quiet).returncode == 0
+    if not ok:
+        subprocess.run([apt, "update", "-q"], env=env, **quiet)
+        subprocess.run([apt, "install", "-y", "-q", *PACKAGES], env=env, **quiet)
+    if not Path("/usr/bin/chromium").exists():
+        say("Chromium could not be installed; browser tests will skip.")
+
+
+def find_redis() -> redis_runtime.RedisHandle:
+    if os.environ.get("REDIS_URL"):
+        say(f"Redis: {os.environ['REDIS_URL']} (from REDIS_URL)")
+        return redis_runtime.RedisHandle(url=os.environ["REDIS_URL"], kind="external")
+    local = "redis://127.0.0.1:6379/0"
+    if redis_runtime.redis_answers(local):
+        say(f"Redis: the real Redis at {local}")
+        return redis_runtime.RedisHandle(url=local, kind="external")
+    try:
+        handle = redis_runtime.start_private_redis(BASE_DIR / "var" / "test-redis", persist=False)
+        say(f"Redis: nothing at 127.0.0.1:6379, so started a private redis-server at {handle.url}")
+        return handle
+    except FileNotFoundError:
+        handle = redis_runtime.start_fake_redis()
+        redis_runtime.warn_fake()
+        say(f"Redis: FALLING BACK to fakeredis at {handle.url}; the suite is NOT testing against a real Redis.")
+        return handle
+
+
+def find_postgres() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG
+    parsed = urlparse(url)
+    if redis_runtime.port_open(parsed.hostname or "127.0.0.1", parsed.port or 5432):
+        return url
+    return None
+
+
+def main(pytest_args: list[str]) -> int:
+    started = time.monotonic()
+    results: list[tuple[str, bool]] = []
+    say("ruff: lint and format check")
+    results.append(("ruff check", step([PY, "-m", "ruff", "check", "."])))
+    results.append(("ruff format --check", step([PY, "-m", "ruff", "format", "--check", "."])))
+
+    ensure_chromium()
+    redis = find_redis()
+    try:
+        base_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+        base_env["REDIS_URL"] = redis.url
+        base_env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+
+        say("pytest on SQLite")
+        sqlite_env = {**base_env, "CRISIS_TEST_RUN": f"{os.getpid()}-sqlite"}
+        results.append(("pytest (SQLite)", step([PY, "-m", "pytest", *pytest_args], env=sqlite_env)))
+
+        pg = find_postgres()
+        if pg:
+            say(f"pytest on PostgreSQL ({pg})")
+            pg_env = {**base_env, "DATABASE_URL": pg, "CRISIS_TEST_RUN": f"{os.getpid()}-pg"}
+            results.append(("pytest (PostgreSQL)", step([PY, "-m", "pytest", *pytest_args], env=pg_env)))
+        elif os.environ.get("REQUIRE_POSTGRES") == "1":
+            say("PostgreSQL is required (REQUIRE_POSTGRES=1) but does not answer.")
+            results.append(("pytest (PostgreSQL)", False))
+        else:
+            say("WARNING: no PostgreSQL answers; the PostgreSQL pass was SKIPPED. Set TEST_DATABASE_URL to run it.")
+    finally:
+        redis.stop()
+
+    say(f"summary ({time.monotonic() - started:.0f} s)")
+    for name, ok in results:
+        print(f"  {'PASS' if ok else 'FAIL'}  {name}")
+    return 0 if all(ok for _, ok in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,61 @@
+"""The console's groups and what each may do. The README's permission table mirrors this, and
+tests/crisis/test_permission_table.py checks the two against each other and against behaviour."""
+
+from __future__ import annotations
+
+ADMINS = "admins"
+COMMANDERS = "commanders"
+PR_STAFF = "pr_staff"
+RESPONDERS = "responders"
+EXECUTIVES = "executives"
+
+_PLAYBOOK_MODELS = (
+    "playbook",
+    "playbookversion",
+    "step",
+    "deadlinerule",
+    "statementtemplate",
+    "qaline",
+)
+_PLAYBOOK_EDITING = [
+    f"playbooks.{action}_{model}" for model in _PLAYBOOK_MODELS for action in ("add", "change", "delete", "view")
+]
+
+GROUP_PERMISSIONS: dict[str, list[str]] = {
+    ADMINS: [
+        "incidents.declare_incident",
+        "incidents.command_incident",
+        "incidents.administer_incident",
+        "incidents.view_restricted_incident",
+        *_PLAYBOOK_EDITING,
+        *[f"incidents.{action}_calendarday" for action in ("add", "change", "delete", "view")],
+    ],
+    COMMANDERS: ["incidents.declare_incident", "incidents.command_incident"],
+    PR_STAFF: ["incidents.declare_incident"],
+    RESPONDERS: ["incidents.declare_incident"],
+    EXECUTIVES: ["incidents.view_restricted_incident"],
+}
+
+
+def _permissions(names: list[str]) -> list:
+    from django.contrib.auth.models import Permission
+
+    found = []
+    for name in names:
+        app_label, codename = name.split(".", 1)
+        perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+        if perm is not None:  # a model added by a later migration appears after that migration
+            found.append(perm)
+    return found
+
+
+def sync_groups() -> None:
+    from django.contrib.auth.models import Group
+
+    for name, perms in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(_permissions(perms))
+
+
+def sync_groups_after_migrate(sender, **kwargs) -> None:
+    sync_groups()

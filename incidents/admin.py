@@ -1,0 +1,69 @@
+"""Admin views of incidents are for looking: every change goes through the services (the console
+pages and the API), which check the rules and write the timeline. The timeline is never editable."""
+
+from django.contrib import admin
+
+from .models import CalendarDay, Incident, RoleAssignment, TimelineEntry
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TimelineInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = TimelineEntry
+    fields = ["seq", "at", "kind", "actor", "text", "data"]
+    readonly_fields = fields
+    extra = 0
+    ordering = ["-seq"]
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class RoleInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = RoleAssignment
+    fk_name = "incident"
+    fields = ["role", "user", "started_at", "ended_at", "assigned_by", "briefing"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "title", "kind", "severity", "status", "commander", "declared_at", "restricted"]
+    list_filter = ["status", "kind", "severity", "restricted"]
+    search_fields = ["title", "location", "summary"]
+    date_hierarchy = "declared_at"
+    inlines = [RoleInline, TimelineInline]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+
+@admin.register(TimelineEntry)
+class TimelineEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["incident", "seq", "kind", "actor", "at"]
+    list_filter = ["kind"]
+    search_fields = ["text"]
+    list_select_related = ["incident", "actor"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """Corrections to the working-day calendar; they win over the holidays library."""
+
+    list_display = ["date", "kind", "name"]
+    list_filter = ["kind"]
+    date_hierarchy = "date"

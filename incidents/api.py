@@ -1,0 +1,306 @@
+"""JSON API for incidents. Thin: permission first, then the body, then a service call."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import NotAllowed
+
+from . import permissions, services
+from .models import Deadline, Incident, RoleAssignment, Status, Task, TimelineEntry
+from .serializers import (
+    CommanderSerializer,
+    DeadlineSerializer,
+    DeclareSerializer,
+    IncidentDetailSerializer,
+    IncidentSerializer,
+    MeetSerializer,
+    NoteSerializer,
+    RoleSerializer,
+    TaskSerializer,
+    TaskUpdateSerializer,
+    TimelineEntrySerializer,
+    TransitionSerializer,
+    UserSerializer,
+    WaiveSerializer,
+)
+
+User = get_user_model()
+
+TIMELINE_PAGE = 200
+TIMELINE_MAX_PAGE = 1000
+
+
+def non_negative_int(request: Request, name: str, default: int, maximum: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError({name: [_("Must be a whole number.")]}) from None
+    if value < 0:
+        raise ValidationError({name: [_("Must be zero or more.")]})
+    return min(value, maximum) if maximum is not None else value
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("status", str, enum=Status.values, description="Filter by status (repeatable)."),
+        OpenApiParameter("kind", str, description="Filter by kind (repeatable)."),
+        OpenApiParameter("open", bool, description="Only open incidents."),
+    ]
+)
+class IncidentListCreate(generics.ListAPIView):
+    serializer_class = IncidentSerializer
+
+    def get_queryset(self):
+        qs = Incident.objects.visible_to(self.request.user).select_related("commander", "spokesperson")
+        params = self.request.query_params
+        statuses = params.getlist("status")
+        if statuses:
+            unknown = set(statuses) - set(Status.values)
+            if unknown:
+                raise ValidationError({"status": [_("Unknown status: %(s)s") % {"s": ", ".join(sorted(unknown))}]})
+            qs = qs.filter(status__in=statuses)
+        kinds = params.getlist("kind")
+        if kinds:
+            qs = qs.filter(kind__in=kinds)
+        if params.get("open") in ("1", "true", "yes"):
+            qs = qs.open()
+        return qs.order_by("-declared_at", "-pk")
+
+    @extend_schema(request=DeclareSerializer, responses={201: IncidentDetailSerializer})
+    def post(self, request: Request) -> Response:
+        if not permissions.may_declare(request.user):
+            raise NotAllowed(_("You may not declare incidents."))
+        body = DeclareSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        incident = services.declare_incident(by=request.user, **body.validated_data)
+        return Response(IncidentDetailSerializer(incident, context={"request": request}).data, status=201)
+
+
+class IncidentDetail(APIView):
+    @extend_schema(responses=IncidentDetailSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        incident = services.get_visible_incident(pk, request.user)
+        return Response(IncidentDetailSerializer(incident, context={"request": request}).data)
+
+
+def _detail(request: Request, pk: int, code: int = 200) -> Response:
+    incident = services.get_visible_incident(pk, request.user)
+    return Response(IncidentDetailSerializer(incident, context={"request": request}).data, status=code)
+
+
+class IncidentTransition(APIView):
+    @extend_schema(request=TransitionSerializer, responses=IncidentDetailSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        incident = services.get_visible_incident(pk, request.user)
+        if not (permissions.directs(request.user, incident) or permissions.may_command(request.user)):
+            raise NotAllowed(_("Only the commander or an admin may change this incident's status."))
+        body = TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.transition_incident(
+            pk,
+            by=request.user,
+            name=body.validated_data["transition"],
+            note=body.validated_data.get("note", ""),
+        )
+        return _detail(request, pk)
+
+
+class IncidentCommander(APIView):
+    @extend_schema(request=CommanderSerializer, responses=IncidentDetailSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        services.get_visible_incident(pk, request.user)
+        if not (permissions.may_command(request.user) or permissions.is_admin(request.user)):
+            raise NotAllowed(_("You may not command incidents."))
+        body = CommanderSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.change_command(
+            pk,
+            by=request.user,
+            to=body.validated_data["user"],
+            briefing=body.validated_data.get("briefing", ""),
+        )
+        return _detail(request, pk)
+
+
+class IncidentRoles(APIView):
+    @extend_schema(request=RoleSerializer, responses={201: IncidentDetailSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        incident = services.get_visible_incident(pk, request.user)
+        if not permissions.directs(request.user, incident):
+            raise NotAllowed(_("Only the commander or an admin may assign roles."))
+        body = RoleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.assign_role(pk, by=request.user, **body.validated_data)
+        return _detail(request, pk, 201)
+
+
+class RoleEnd(APIView):
+    @extend_schema(request=None, responses=IncidentDetailSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        assignment = RoleAssignment.objects.get(pk=pk)
+        incident = services.get_visible_incident(assignment.incident_id, request.user)
+        if not permissions.directs(request.user, incident):
+            raise NotAllowed(_("Only the commander or an admin may end roles."))
+        services.end_role(pk, by=request.user)
+        return _detail(request, incident.pk)
+
+
+class IncidentTimeline(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", int, description="Only entries with a greater sequence number."),
+            OpenApiParameter("limit", int, description=f"At most this many (default {TIMELINE_PAGE})."),
+        ],
+        responses=inline_serializer(
+            "TimelinePage",
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": TimelineEntrySerializer(many=True),
+            },
+        ),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        incident = services.get_visible_incident(pk, request.user)
+        after = non_negative_int(request, "after", 0)
+        limit = non_negative_int(request, "limit", TIMELINE_PAGE, TIMELINE_MAX_PAGE) or TIMELINE_PAGE
+        entries = list(
+            TimelineEntry.objects.filter(incident=incident, seq__gt=after)
+            .select_related("actor")
+            .order_by("seq")[:limit]
+        )
+        # Sequence numbers are gapless, so the count after `after` is a subtraction.
+        remaining = max(incident.last_seq - after, 0)
+        next_url = None
+        if entries and entries[-1].seq < incident.last_seq:
+            next_url = request.build_absolute_uri(f"{request.path}?after={entries[-1].seq}&limit={limit}")
+        return Response(
+            {
+                "count": remaining,
+                "next": next_url,
+                "previous": None,
+                "results": TimelineEntrySerializer(entries, many=True).data,
+            }
+        )
+
+
+class IncidentNotes(APIView):
+    @extend_schema(request=NoteSerializer, responses={201: TimelineEntrySerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        incident = services.get_visible_incident(pk, request.user)
+        if not permissions.may_note(request.user, incident):
+            raise NotAllowed(_("You may not add notes to this incident."))
+        body = NoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        entry = services.add_note(pk, by=request.user, text=body.validated_data["text"])
+        return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("username", str, description="Exact username."),
+        OpenApiParameter("search", str, description="Part of a username or name."),
+        OpenApiParameter("can_command", OpenApiTypes.BOOL, description="Only people who may command."),
+    ]
+)
+class UserList(generics.ListAPIView):
+    """The people one can assign to roles."""
+
+    serializer_class = UserSerializer
+
+    def get_queryset(self):
+        qs = User.objects.filter(is_active=True).order_by("username")
+        params = self.request.query_params
+        if params.get("username"):
+            qs = qs.filter(username=params["username"])
+        if params.get("search"):
+            term = params["search"][:100]
+            qs = qs.filter(Q(username__icontains=term) | Q(first_name__icontains=term) | Q(last_name__icontains=term))
+        if params.get("can_command") in ("1", "true", "yes"):
+            qs = qs.filter(
+                Q(is_superuser=True)
+                | Q(groups__permissions__codename="command_incident")
+                | Q(user_permissions__codename="command_incident")
+            ).distinct()
+        return qs
+
+
+class IncidentTasks(generics.ListAPIView):
+    serializer_class = TaskSerializer
+
+    def get_queryset(self):
+        incident = services.get_visible_incident(self.kwargs["pk"], self.request.user)
+        return Task.objects.filter(incident=incident).select_related("assignee").order_by("order", "pk")
+
+
+class TaskDetail(APIView):
+    def _task(self, request: Request, pk: int) -> Task:
+        task = Task.objects.get(pk=pk)
+        services.get_visible_incident(task.incident_id, request.user)
+        return task
+
+    @extend_schema(responses=TaskSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(TaskSerializer(self._task(request, pk)).data)
+
+    @extend_schema(request=TaskUpdateSerializer, responses=TaskSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        task = self._task(request, pk)
+        incident = task.incident
+        if not (services.may_work_task(request.user, incident, task) or permissions.directs(request.user, incident)):
+            raise NotAllowed(_("Only the commander, an admin, the assignee or the owning role may do this task."))
+        body = TaskUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        changes = dict(body.validated_data)
+        task = services.update_task(pk, by=request.user, **changes)
+        return Response(TaskSerializer(task).data)
+
+
+class IncidentDeadlines(generics.ListAPIView):
+    serializer_class = DeadlineSerializer
+
+    def get_queryset(self):
+        incident = services.get_visible_incident(self.kwargs["pk"], self.request.user)
+        return Deadline.objects.filter(incident=incident).order_by("due_at", "pk")
+
+
+def _visible_deadline(request: Request, pk: int) -> Deadline:
+    deadline = Deadline.objects.get(pk=pk)
+    services.get_visible_incident(deadline.incident_id, request.user)
+    return deadline
+
+
+class DeadlineMeet(APIView):
+    @extend_schema(request=MeetSerializer, responses=DeadlineSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        deadline = _visible_deadline(request, pk)
+        if not services.may_meet_deadline(request.user, deadline.incident):
+            raise NotAllowed(_("Only the commander, an admin or someone with a role in this incident may do this."))
+        body = MeetSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response(DeadlineSerializer(services.meet_deadline(pk, by=request.user, **body.validated_data)).data)
+
+
+class DeadlineWaive(APIView):
+    @extend_schema(request=WaiveSerializer, responses=DeadlineSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        deadline = _visible_deadline(request, pk)
+        if not permissions.directs(request.user, deadline.incident):
+            raise NotAllowed(_("Only the commander or an admin may waive a deadline."))
+        body = WaiveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response(DeadlineSerializer(services.waive_deadline(pk, by=request.user, **body.validated_data)).data)

@@ -1,0 +1,113 @@
+"""Timeline entries in words, in the reader's language.
+
+Entries store their facts (kind, actor, data, the text a person wrote); the sentence is made when
+it is read, so a Chinese and an English reader of the same war room both read their own language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from .models import DeadlineState, EntryKind, Role, Status, TaskState
+
+
+def _name(who: Any) -> str:
+    if isinstance(who, dict):
+        return who.get("name") or who.get("username") or "?"
+    return "?"
+
+
+def _status(code: str | None) -> str:
+    try:
+        return str(Status(code).label)
+    except ValueError:
+        return code or "?"
+
+
+def _role(code: str | None) -> str:
+    try:
+        return str(Role(code).label)
+    except ValueError:
+        return code or "?"
+
+
+def _title(d: dict[str, Any]) -> str:
+    zh, en = d.get("title_zh", ""), d.get("title_en", "")
+    return (zh or en) if (get_language() or "").startswith("zh") else (en or zh)
+
+
+def _describe_task(d: dict[str, Any]) -> str:
+    title = _title(d)
+    if d.get("change") == "assigned":
+        if d.get("assignee"):
+            return _("Task “%(title)s” assigned to %(name)s") % {"title": title, "name": _name(d["assignee"])}
+        return _("Task “%(title)s” unassigned") % {"title": title}
+    if d.get("state") == TaskState.DONE:
+        if d.get("in_time") is False:
+            return _("Task done, late: %(title)s") % {"title": title}
+        return _("Task done: %(title)s") % {"title": title}
+    if d.get("state") == TaskState.SKIPPED:
+        return _("Task skipped: %(title)s") % {"title": title}
+    return _("Task reopened: %(title)s") % {"title": title}
+
+
+def _describe_deadline(d: dict[str, Any]) -> str:
+    title = _title(d)
+    if d.get("state") == DeadlineState.MET:
+        if d.get("late"):
+            return _("Deadline met late: %(title)s") % {"title": title}
+        return _("Deadline met: %(title)s") % {"title": title}
+    if d.get("state") == DeadlineState.WAIVED:
+        return _("Deadline waived: %(title)s") % {"title": title}
+    return _("Deadline: %(title)s") % {"title": title}
+
+
+def describe(kind: str, data: dict[str, Any], text: str = "") -> str:
+    """One line for a timeline entry; the free text a person wrote is shown beside it, not in it."""
+    d = data or {}
+    if kind == EntryKind.DECLARED:
+        playbook = d.get("playbook")
+        if playbook:
+            name = playbook.get("name_zh") if (get_language() or "").startswith("zh") else playbook.get("name_en")
+            return _("Incident declared: %(title)s — playbook %(playbook)s v%(version)s") % {
+                "title": d.get("title", ""),
+                "playbook": name or playbook.get("slug"),
+                "version": playbook.get("version"),
+            }
+        return _("Incident declared: %(title)s") % {"title": d.get("title", "")}
+    if kind == EntryKind.TRANSITION:
+        return _("Status changed from %(from)s to %(to)s") % {
+            "from": _status(d.get("from")),
+            "to": _status(d.get("to")),
+        }
+    if kind == EntryKind.NOTE:
+        return text
+    if kind == EntryKind.ROLE_ASSIGNED:
+        return _("%(name)s is now %(role)s") % {"name": _name(d.get("user")), "role": _role(d.get("role"))}
+    if kind == EntryKind.ROLE_ENDED:
+        if d.get("handed_to"):
+            return _("%(name)s hands over the role of %(role)s to %(to)s") % {
+                "name": _name(d.get("user")),
+                "role": _role(d.get("role")),
+                "to": _name(d.get("handed_to")),
+            }
+        return _("%(name)s is no longer %(role)s") % {
+            "name": _name(d.get("user")),
+            "role": _role(d.get("role")),
+        }
+    if kind == EntryKind.COMMAND_HANDOVER:
+        return _("Command handed over from %(from)s to %(to)s") % {
+            "from": _name(d.get("from")),
+            "to": _name(d.get("user")),
+        }
+    if kind == EntryKind.TASK:
+        return _describe_task(d)
+    if kind == EntryKind.DEADLINE:
+        return _describe_deadline(d)
+    try:
+        return str(EntryKind(kind).label)
+    except ValueError:
+        return kind

@@ -1,0 +1,462 @@
+"""What is happening: incidents, who holds which role, and the append-only timeline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from playbooks.models import Audience, AutoComplete, CrisisKind, Phase, PlaybookVersion, Role, localized
+
+from . import permissions
+
+
+class Severity(models.IntegerChoices):
+    # The four levels of China's emergency classification (特别重大 / 重大 / 较大 / 一般).
+    CRITICAL = 1, _("I · Critical")
+    MAJOR = 2, _("II · Major")
+    SERIOUS = 3, _("III · Serious")
+    MINOR = 4, _("IV · Minor")
+
+
+class Status(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    ACTIVE = "active", _("Active")
+    CONTAINED = "contained", _("Contained")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    STOOD_DOWN = "stood_down", _("Stood down")
+
+
+OPEN_STATUSES = (Status.REPORTED, Status.ACTIVE, Status.CONTAINED, Status.RESOLVED)
+
+
+def _has_commander(incident: Incident) -> bool:
+    return incident.commander_id is not None
+
+
+def _directs(incident: Incident, user) -> bool:
+    return permissions.directs(user, incident)
+
+
+def _directs_or_may_lead(incident: Incident, user) -> bool:
+    # Before anyone commands, anyone who may command may call off a false alarm, and is told
+    # (409, not 403) that activating needs a commander first.
+    if incident.commander_id is None:
+        return permissions.may_command(user)
+    return permissions.directs(user, incident)
+
+
+class IncidentQuerySet(models.QuerySet):
+    def open(self) -> IncidentQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def visible_to(self, user) -> IncidentQuerySet:
+        if permissions.sees_restricted(user):
+            return self
+        return self.filter(
+            Q(restricted=False) | Q(reported_by=user) | Q(assignments__user=user, assignments__ended_at__isnull=True)
+        ).distinct()
+
+
+class Incident(FSMModelMixin, models.Model):
+    kind = models.CharField(_("kind"), max_length=40, choices=CrisisKind.choices)
+    severity = models.PositiveSmallIntegerField(_("severity"), choices=Severity.choices)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    location = models.CharField(_("location or project"), max_length=200, blank=True)
+    restricted = models.BooleanField(
+        _("restricted"),
+        default=False,
+        help_text=_("Visible only to its participants, admins and executives."),
+    )
+    status = FSMField(_("status"), default=Status.REPORTED, choices=Status.choices, protected=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("reported by")
+    )
+    detected_at = models.DateTimeField(_("detected at"))
+    declared_at = models.DateTimeField(_("declared at"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Denormalised from the active RoleAssignment rows, written in the same transaction by the
+    # services. The database constraint that guarantees "one commander" lives on RoleAssignment.
+    commander = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("commander"),
+    )
+    spokesperson = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("spokesperson"),
+    )
+    # The playbook version this incident runs on, pinned at declaration: published versions are
+    # immutable, so later edits to the playbook never change a running incident.
+    playbook_version = models.ForeignKey(
+        PlaybookVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("playbook version"),
+    )
+    # The sequence number of the newest timeline entry. Bumped under the incident's row lock in
+    # the same transaction as the entry, so sequence numbers are gapless.
+    last_seq = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-declared_at"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        indexes = [models.Index(fields=["status", "kind"])]
+        permissions = [
+            ("declare_incident", _("May declare incidents")),
+            ("command_incident", _("May command incidents")),
+            ("administer_incident", _("May direct any incident (admin)")),
+            ("view_restricted_incident", _("May see restricted incidents")),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(severity__gte=1, severity__lte=4), name="incident_severity_1_to_4"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    # The lifecycle. These methods only move the state; incidents.services.transition_incident
+    # locks the row, checks, records the timeline and announces the change.
+    @transition(
+        field=status,
+        source=Status.REPORTED,
+        target=Status.ACTIVE,
+        conditions=[_has_commander],
+        permission=_directs_or_may_lead,
+        custom={"label": _("Activate"), "needs": _("a commander")},
+    )
+    def activate(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=Status.ACTIVE,
+        target=Status.CONTAINED,
+        permission=_directs,
+        custom={"label": _("Mark contained")},
+    )
+    def contain(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.ACTIVE, Status.CONTAINED],
+        target=Status.RESOLVED,
+        permission=_directs,
+        custom={"label": _("Mark resolved")},
+    )
+    def resolve(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.CONTAINED, Status.RESOLVED],
+        target=Status.ACTIVE,
+        permission=_directs,
+        custom={"label": _("Reopen")},
+    )
+    def reopen(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=Status.RESOLVED,
+        target=Status.CLOSED,
+        permission=_directs,
+        custom={"label": _("Close")},
+    )
+    def close(self) -> None:
+        self.closed_at = timezone.now()
+
+    @transition(
+        field=status,
+        source=[Status.REPORTED, Status.ACTIVE],
+        target=Status.STOOD_DOWN,
+        permission=_directs_or_may_lead,
+        custom={"label": _("Stand down (false alarm)")},
+    )
+    def stand_down(self) -> None:
+        self.closed_at = timezone.now()
+
+
+TRANSITION_NAMES = ("activate", "contain", "resolve", "reopen", "close", "stand_down")
+
+
+SINGLE_HOLDER_ROLES = (Role.COMMANDER, Role.SPOKESPERSON)
+
+
+class RoleAssignment(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="assignments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    briefing = models.TextField(_("briefing"), blank=True)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            # 一个指挥: at most one active commander per incident, whatever path writes the row.
+            models.UniqueConstraint(
+                fields=["incident"],
+                condition=Q(role="commander", ended_at__isnull=True),
+                name="one_active_commander_per_incident",
+            ),
+            models.UniqueConstraint(
+                fields=["incident"],
+                condition=Q(role="spokesperson", ended_at__isnull=True),
+                name="one_active_spokesperson_per_incident",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "user", "role"],
+                condition=Q(ended_at__isnull=True),
+                name="one_active_assignment_per_user_and_role",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="assignment_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.user}"
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
+
+
+class EntryKind(models.TextChoices):
+    DECLARED = "declared", _("Declared")
+    TRANSITION = "transition", _("Status change")
+    NOTE = "note", _("Note")
+    ROLE_ASSIGNED = "role_assigned", _("Role assigned")
+    ROLE_ENDED = "role_ended", _("Role ended")
+    COMMAND_HANDOVER = "command_handover", _("Command handed over")
+    TASK = "task", _("Task")
+    DEADLINE = "deadline", _("Deadline")
+    REMINDER = "reminder", _("Reminder")
+    BREACH = "breach", _("Deadline missed")
+    FIRST_HOUR = "first_hour", _("First-hour report")
+    STATEMENT = "statement", _("Statement")
+    QA_LINE = "qa_line", _("Q&A line")
+    COMPLAINT = "complaint", _("Complaint")
+    NOTIFICATION = "notification", _("Notification")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Timeline entries are written once and never changed: no bulk update or delete either."""
+
+    def update(self, **kwargs):
+        raise TypeError("Timeline entries are append-only; they cannot be updated.")
+
+    def delete(self):
+        raise TypeError("Timeline entries are append-only; they cannot be deleted.")
+
+
+class TimelineEntry(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
+    seq = models.PositiveIntegerField(_("sequence"))
+    kind = models.CharField(_("kind"), max_length=30, choices=EntryKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    # Free text a person wrote (a note, a briefing, a reason); system entries leave it empty and
+    # are described from `kind` and `data` in the reader's language (see incidents.describe).
+    text = models.TextField(_("text"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["incident", "seq"]
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "seq"], name="timeline_seq_unique_per_incident"),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="timeline_seq_starts_at_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.incident_id}/{self.seq} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Timeline entries are append-only; they cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Timeline entries are append-only; they cannot be deleted.")
+
+
+class TaskState(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class Task(models.Model):
+    """A step of the pinned playbook (or one the commander adds), with its due time."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="tasks")
+    step = models.ForeignKey("playbooks.Step", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    order = models.PositiveIntegerField(default=0)
+    phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    instructions_zh = models.TextField(_("instructions (Chinese)"), blank=True)
+    instructions_en = models.TextField(_("instructions (English)"), blank=True)
+    owner_role = models.CharField(_("owning role"), max_length=20, choices=Role.choices)
+    required = models.BooleanField(_("required"), default=True)
+    completes_when = models.CharField(max_length=30, choices=AutoComplete.choices, blank=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=TaskState.choices, default=TaskState.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("assignee"),
+    )  # fmt: skip
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(_("note or reason"), blank=True)
+
+    class Meta:
+        ordering = ["incident", "order", "pk"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        indexes = [models.Index(fields=["state", "due_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="open", completed_at__isnull=True)
+                | (~Q(state="open") & Q(completed_at__isnull=False)),
+                name="task_completion_time_matches_state",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return localized(self, "title")
+
+    @property
+    def instructions(self) -> str:
+        return localized(self, "instructions")
+
+    @property
+    def in_time(self) -> bool | None:
+        if self.due_at is None or self.completed_at is None:
+            return None
+        return self.completed_at <= self.due_at
+
+
+class DeadlineState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    MET = "met", _("Met")
+    BREACHED = "breached", _("Breached")
+    WAIVED = "waived", _("Waived")
+
+
+class Deadline(models.Model):
+    """Something owed to someone by a time: a disclosure, a holding statement, a report."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="deadlines")
+    rule = models.ForeignKey(
+        "playbooks.DeadlineRule", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    code = models.CharField(_("code"), max_length=60, blank=True)
+    audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
+    title_zh = models.CharField(_("what is owed (Chinese)"), max_length=200)
+    title_en = models.CharField(_("what is owed (English)"), max_length=200)
+    source = models.TextField(_("legal or policy source"), blank=True)
+    due_at = models.DateTimeField(_("due at"))
+    state = models.CharField(_("state"), max_length=10, choices=DeadlineState.choices, default=DeadlineState.PENDING)
+    remind_before_minutes = models.CharField(max_length=100, blank=True)
+    escalate_to = models.CharField(max_length=100, blank=True)
+    met_by_statement = models.BooleanField(default=False)
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    met_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    evidence = models.TextField(_("evidence"), blank=True)
+    evidence_ref = models.CharField(max_length=100, blank=True, help_text=_("e.g. statement:12"))
+    waived_reason = models.TextField(_("reason for waiving"), blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["incident", "due_at", "pk"]
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
+        indexes = [models.Index(fields=["state", "due_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return localized(self, "title")
+
+    @property
+    def reminder_leads(self) -> list[int]:
+        return [int(x) for x in self.remind_before_minutes.split(",") if x.strip().isdigit()]
+
+    @property
+    def escalation_targets(self) -> list[str]:
+        return [t.strip() for t in self.escalate_to.split(",") if t.strip()]
+
+
+class CalendarDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Public holiday (no work)")
+    WORKDAY = "workday", _("Make-up working day (调休上班)")
+
+
+class CalendarDay(models.Model):
+    """A correction to the working-day calendar. The State Council publishes each year's holidays
+    in winter and libraries lag: an admin adds or corrects days here, and these win."""
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=CalendarDayKind.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()} {self.name}".strip()

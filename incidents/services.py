@@ -1,0 +1,674 @@
+"""The only writers of incidents, roles and the timeline.
+
+Every function here checks permission, validates, changes the database in one transaction,
+appends to the incident's timeline under the incident's row lock (so sequence numbers are
+gapless) and announces each entry on commit through `incidents.events`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from config.errors import NotAllowed, RuleBroken
+from playbooks import services as playbook_services
+from playbooks.models import AutoComplete, ClockStart, CrisisKind, PlaybookVersion, Unit, VersionState
+
+from . import events, permissions, workdays
+from .models import (
+    SINGLE_HOLDER_ROLES,
+    TRANSITION_NAMES,
+    Deadline,
+    DeadlineState,
+    EntryKind,
+    Incident,
+    Role,
+    RoleAssignment,
+    Severity,
+    Task,
+    TaskState,
+    TimelineEntry,
+)
+
+User = get_user_model()
+
+MAX_TEXT = 10_000
+# A little clock skew between a reporter's device and the server is normal; a detection time
+# further in the future than this is a typo.
+DETECTION_SKEW = timedelta(minutes=5)
+
+
+def display_name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def person(user) -> dict[str, Any] | None:
+    """How a user appears in timeline data and messages."""
+    if user is None:
+        return None
+    return {"id": user.pk, "username": user.get_username(), "name": display_name(user)}
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+def get_visible_incident(incident_id: int, user) -> Incident:
+    """The incident, if `user` may see it. A restricted incident is 'not found' to outsiders."""
+    incident = Incident.objects.select_related("commander", "spokesperson").get(pk=incident_id)
+    if not permissions.may_view(user, incident):
+        raise Incident.DoesNotExist
+    return incident
+
+
+def allowed_transitions(incident: Incident, user) -> list[str]:
+    return [t.name for t in incident.get_available_user_status_transitions(user)]
+
+
+def transition_labels() -> dict[str, str]:
+    return {t.name: str(t.custom.get("label", t.name)) for t in Incident().get_all_status_transitions()}
+
+
+# --- The timeline --------------------------------------------------------------------------------
+
+
+def lock_incident(incident_id: int) -> Incident:
+    """Lock the incident's row for the rest of the current transaction and return it fresh.
+
+    Every write to an incident takes this lock first; that serialises writers per incident, which
+    makes the timeline sequence gapless and makes the rule checks that follow see the truth.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_incident() must run inside transaction.atomic().")
+    return (
+        Incident.objects.select_for_update(of=("self",)).select_related("commander", "spokesperson").get(pk=incident_id)
+    )
+
+
+def record(
+    incident: Incident,
+    kind: str,
+    *,
+    actor=None,
+    text: str = "",
+    data: dict[str, Any] | None = None,
+) -> TimelineEntry:
+    """Append an entry to the timeline of `incident`, which the caller has locked."""
+    seq = incident.last_seq + 1
+    Incident.objects.filter(pk=incident.pk).update(last_seq=seq)
+    incident.last_seq = seq
+    entry = TimelineEntry.objects.create(incident=incident, seq=seq, kind=kind, actor=actor, text=text, data=data or {})
+    events.announce(
+        events.TimelineEvent(
+            incident_id=incident.pk,
+            seq=seq,
+            type=kind,
+            at=entry.at.isoformat(),
+            actor_id=getattr(actor, "pk", None),
+            data={**entry.data, "text": text, "actor": person(actor)},
+        )
+    )
+    return entry
+
+
+def _clean_text(value: Any, field: str, *, required: bool, max_length: int = MAX_TEXT) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError({field: _("Must be text.")})
+    value = value.strip()
+    if required and not value:
+        raise ValidationError({field: _("This field is required.")})
+    if len(value) > max_length:
+        raise ValidationError({field: _("At most %(n)d characters.") % {"n": max_length}})
+    return value
+
+
+# --- Declaring -------------------------------------------------------------------------------------
+
+
+def declare_incident(
+    *,
+    by,
+    kind: str,
+    severity: int,
+    title: str,
+    summary: str = "",
+    location: str = "",
+    detected_at: datetime | None = None,
+    restricted: bool = False,
+    commander=None,
+    playbook_version: PlaybookVersion | None = None,
+) -> Incident:
+    """Declare an incident: its clock starts now. It pins the published playbook version for its
+    kind (or the one given), whose steps become tasks and whose rules become deadlines. Optionally
+    name its commander at once."""
+    if not permissions.may_declare(by):
+        raise NotAllowed(_("You may not declare incidents."))
+    now = timezone.now()
+    errors: dict[str, str] = {}
+    if kind not in CrisisKind.values:
+        errors["kind"] = _("Unknown kind of crisis.")
+    if severity not in Severity.values:
+        errors["severity"] = _("Severity must be 1 (most severe) to 4.")
+    try:
+        title = _clean_text(title, "title", required=True, max_length=200)
+        summary = _clean_text(summary, "summary", required=False)
+        location = _clean_text(location, "location", required=False, max_length=200)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if detected_at is None:
+        detected_at = now
+    elif detected_at > now + DETECTION_SKEW:
+        errors["detected_at"] = _("The detection time cannot be in the future.")
+    if commander is not None and not permissions.may_command(commander):
+        errors["commander"] = _("%(name)s may not command incidents.") % {"name": display_name(commander)}
+    if playbook_version is None and kind in CrisisKind.values:
+        playbook_version = playbook_services.published_for_kind(kind)
+    elif playbook_version is not None and playbook_version.state != VersionState.PUBLISHED:
+        errors["playbook_version"] = _("Only a published playbook version can be used.")
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            kind=kind,
+            severity=severity,
+            title=title,
+            summary=summary,
+            location=location,
+            restricted=bool(restricted),
+            reported_by=by,
+            detected_at=detected_at,
+            declared_at=now,
+            playbook_version=playbook_version,
+        )
+        incident = lock_incident(incident.pk)
+        tasks, deadlines = _run_playbook(incident) if playbook_version else (0, 0)
+        playbook = None
+        if playbook_version is not None:
+            playbook = {
+                "id": playbook_version.pk,
+                "slug": playbook_version.playbook.slug,
+                "version": playbook_version.number,
+                "name_zh": playbook_version.playbook.name_zh,
+                "name_en": playbook_version.playbook.name_en,
+                "tasks": tasks,
+                "deadlines": deadlines,
+            }
+        record(
+            incident,
+            EntryKind.DECLARED,
+            actor=by,
+            text=summary,
+            data={
+                "title": title,
+                "kind": kind,
+                "severity": severity,
+                "location": location,
+                "playbook": playbook,
+            },
+        )
+        if commander is not None:
+            _take_command(incident, by=by, to=commander, briefing="")
+    return incident
+
+
+def deadline_due_at(incident: Incident, *, due_in: int, unit: str, clock_starts_at: str) -> datetime:
+    start = incident.detected_at if clock_starts_at == ClockStart.DETECTION else incident.declared_at
+    if unit == Unit.WORKING_DAYS:
+        return workdays.add_working_days(start, due_in)
+    minutes = {Unit.MINUTES: 1, Unit.HOURS: 60, Unit.DAYS: 1440}[unit]
+    return start + timedelta(minutes=due_in * minutes)
+
+
+def _run_playbook(incident: Incident) -> tuple[int, int]:
+    """Turn the pinned version's steps into tasks and its rules into deadlines, with due times."""
+    version = incident.playbook_version
+    tasks = [
+        Task(
+            incident=incident,
+            step=step,
+            order=step.order,
+            phase=step.phase,
+            title_zh=step.title_zh,
+            title_en=step.title_en,
+            instructions_zh=step.instructions_zh,
+            instructions_en=step.instructions_en,
+            owner_role=step.owner_role,
+            required=step.required,
+            completes_when=step.completes_when,
+            due_at=(
+                incident.declared_at + timedelta(minutes=step.due_offset_minutes)
+                if step.due_offset_minutes is not None
+                else None
+            ),
+        )
+        for step in version.steps.all()
+    ]
+    deadlines = [
+        Deadline(
+            incident=incident,
+            rule=rule,
+            code=rule.code,
+            audience=rule.audience,
+            title_zh=rule.title_zh,
+            title_en=rule.title_en,
+            source=rule.source,
+            due_at=deadline_due_at(incident, due_in=rule.due_in, unit=rule.unit, clock_starts_at=rule.clock_starts_at),
+            remind_before_minutes=",".join(str(n) for n in rule.reminder_leads),
+            escalate_to=rule.escalate_to,
+            met_by_statement=rule.met_by_statement,
+        )
+        for rule in version.deadline_rules.all()
+    ]
+    Task.objects.bulk_create(tasks)
+    Deadline.objects.bulk_create(deadlines)
+    return len(tasks), len(deadlines)
+
+
+# --- The lifecycle ---------------------------------------------------------------------------------
+
+
+def transition_incident(incident_id: int, *, by, name: str, note: str = "") -> Incident:
+    """Move the incident through its lifecycle (see Incident's transitions for who and when)."""
+    if name not in TRANSITION_NAMES:
+        raise ValidationError({"transition": _("Unknown transition “%(name)s”.") % {"name": name}})
+    note = _clean_text(note, "note", required=False)
+    with transaction.atomic():
+        incident = lock_incident(incident_id)
+        if not permissions.may_view(by, incident):
+            raise Incident.DoesNotExist
+        spec = next(t for t in incident.get_all_status_transitions() if t.name == name)
+        if not spec.has_perm(incident, by):
+            raise NotAllowed(_("Only the commander or an admin may change this incident's status."))
+        method = getattr(incident, name)
+        if not can_proceed(method, check_conditions=False):
+            raise RuleBroken(
+                _("“%(name)s” is not possible while the incident is %(status)s.")
+                % {"name": name, "status": incident.get_status_display()},
+                status=incident.status,
+                allowed_transitions=allowed_transitions(incident, by),
+            )
+        if not can_proceed(method):
+            needs = spec.custom.get("needs", _("its conditions"))
+            raise RuleBroken(
+                _("“%(name)s” needs %(needs)s first.") % {"name": name, "needs": needs},
+                status=incident.status,
+                allowed_transitions=allowed_transitions(incident, by),
+            )
+        before = incident.status
+        method()
+        incident.save()
+        record(
+            incident,
+            EntryKind.TRANSITION,
+            actor=by,
+            text=note,
+            data={"transition": name, "from": before, "to": incident.status},
+        )
+    return incident
+
+
+# --- Roles and command ------------------------------------------------------------------------------
+
+
+def change_command(incident_id: int, *, by, to, briefing: str = "") -> Incident:
+    """Name the first commander, or hand command over, in one atomic step.
+
+    A hand-over needs a written briefing (situation, objectives, resources, communications) and
+    records both ends on the timeline. The database admits one active commander per incident, so
+    of two concurrent hand-overs exactly one wins; the other finds the new commander under the lock
+    and gets a conflict naming them.
+    """
+    briefing = _clean_text(briefing, "briefing", required=False)
+    with transaction.atomic():
+        incident = lock_incident(incident_id)
+        if not permissions.may_view(by, incident):
+            raise Incident.DoesNotExist
+        if not (permissions.may_command(by) or permissions.is_admin(by)):
+            raise NotAllowed(_("You may not command incidents."))
+        if incident.commander_id is not None and not permissions.directs(by, incident):
+            raise RuleBroken(
+                _("%(name)s commands this incident now; only they or an admin can hand over command.")
+                % {"name": display_name(incident.commander)},
+                commander=person(incident.commander),
+            )
+        if not incident.is_open:
+            raise RuleBroken(_("The incident is %(status)s.") % {"status": incident.get_status_display()})
+        if not permissions.may_command(to):
+            raise ValidationError({"user": _("%(name)s may not command incidents.") % {"name": display_name(to)}})
+        if incident.commander_id == to.pk:
+            raise RuleBroken(
+                _("%(name)s already commands this incident.") % {"name": display_name(to)},
+                commander=person(incident.commander),
+            )
+        if incident.commander_id is not None and not briefing:
+            raise ValidationError({"briefing": _("A hand-over needs a written briefing.")})
+        _take_command(incident, by=by, to=to, briefing=briefing)
+    return incident
+
+
+def _take_command(incident: Incident, *, by, to, briefing: str) -> None:
+    now = timezone.now()
+    previous = incident.commander
+    if previous is not None:
+        _end_assignment(incident, Role.COMMANDER, by=by, at=now)
+        record(
+            incident,
+            EntryKind.ROLE_ENDED,
+            actor=by,
+            text=briefing,
+            data={"role": Role.COMMANDER, "user": person(previous), "handed_to": person(to)},
+        )
+    _create_assignment(incident, user=to, role=Role.COMMANDER, by=by, briefing=briefing, at=now)
+    incident.commander = to
+    incident.save(update_fields=["commander"])
+    record(
+        incident,
+        EntryKind.COMMAND_HANDOVER if previous else EntryKind.ROLE_ASSIGNED,
+        actor=by,
+        text=briefing,
+        data={
+            "role": Role.COMMANDER,
+            "user": person(to),
+            "from": person(previous),
+            "effective_at": now.isoformat(),
+        },
+    )
+    _complete_automatically(incident, AutoComplete.COMMANDER_NAMED, by=by)
+
+
+def _end_assignment(incident: Incident, role: str, *, by, at: datetime, user=None) -> int:
+    active = RoleAssignment.objects.filter(incident=incident, role=role, ended_at__isnull=True)
+    if user is not None:
+        active = active.filter(user=user)
+    return active.update(ended_at=at, ended_by=by)
+
+
+def _create_assignment(incident: Incident, *, user, role: str, by, briefing: str, at: datetime) -> RoleAssignment:
+    try:
+        with transaction.atomic():  # a savepoint, so a violated constraint leaves the outer transaction usable
+            return RoleAssignment.objects.create(
+                incident=incident, user=user, role=role, assigned_by=by, briefing=briefing, started_at=at
+            )
+    except IntegrityError as exc:
+        # Only reachable by a writer that skipped the incident lock; the database still says no.
+        raise RuleBroken(_("Someone else took this role at the same moment; reload and try again.")) from exc
+
+
+def assign_role(incident_id: int, *, by, user, role: str, briefing: str = "") -> RoleAssignment:
+    """Give `user` a role. The commander role goes through change_command (a hand-over)."""
+    if role == Role.COMMANDER:
+        change_command(incident_id, by=by, to=user, briefing=briefing)
+        return RoleAssignment.objects.get(incident_id=incident_id, role=role, ended_at__isnull=True)
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    briefing = _clean_text(briefing, "briefing", required=False)
+    with transaction.atomic():
+        incident = lock_incident(incident_id)
+        if not permissions.may_view(by, incident):
+            raise Incident.DoesNotExist
+        if not permissions.directs(by, incident):
+            raise NotAllowed(_("Only the commander or an admin may assign roles."))
+        if not incident.is_open:
+            raise RuleBroken(_("The incident is %(status)s.") % {"status": incident.get_status_display()})
+        if not user.is_active:
+            raise ValidationError({"user": _("This account is disabled.")})
+        if RoleAssignment.objects.filter(incident=incident, user=user, role=role, ended_at__isnull=True).exists():
+            raise RuleBroken(
+                _("%(name)s is already %(role)s.") % {"name": display_name(user), "role": Role(role).label}
+            )
+        now = timezone.now()
+        if role in SINGLE_HOLDER_ROLES:
+            previous = getattr(incident, role)
+            if previous is not None:
+                _end_assignment(incident, role, by=by, at=now)
+                record(
+                    incident,
+                    EntryKind.ROLE_ENDED,
+                    actor=by,
+                    data={"role": role, "user": person(previous), "handed_to": person(user)},
+                )
+        assignment = _create_assignment(incident, user=user, role=role, by=by, briefing=briefing, at=now)
+        if role in SINGLE_HOLDER_ROLES:
+            setattr(incident, role, user)
+            incident.save(update_fields=[role])
+        record(
+            incident,
+            EntryKind.ROLE_ASSIGNED,
+            actor=by,
+            text=briefing,
+            data={"role": role, "user": person(user)},
+        )
+        if role == Role.SPOKESPERSON:
+            _complete_automatically(incident, AutoComplete.SPOKESPERSON_NAMED, by=by)
+    return assignment
+
+
+def end_role(assignment_id: int, *, by) -> RoleAssignment:
+    """End a role. Command is never simply dropped: it is handed over (change_command)."""
+    assignment = RoleAssignment.objects.get(pk=assignment_id)
+    if assignment.role == Role.COMMANDER:
+        raise RuleBroken(_("Command is handed over, not dropped: name the next commander instead."))
+    with transaction.atomic():
+        incident = lock_incident(assignment.incident_id)
+        if not permissions.may_view(by, incident):
+            raise Incident.DoesNotExist
+        if not permissions.directs(by, incident):
+            raise NotAllowed(_("Only the commander or an admin may end roles."))
+        assignment.refresh_from_db()
+        if assignment.ended_at is not None:
+            raise RuleBroken(_("This role has already ended."))
+        _end_assignment(incident, assignment.role, by=by, at=timezone.now(), user=assignment.user)
+        if assignment.role in SINGLE_HOLDER_ROLES:
+            setattr(incident, assignment.role, None)
+            incident.save(update_fields=[assignment.role])
+        record(
+            incident,
+            EntryKind.ROLE_ENDED,
+            actor=by,
+            data={"role": assignment.role, "user": person(assignment.user)},
+        )
+    assignment.refresh_from_db()
+    return assignment
+
+
+# --- Notes -------------------------------------------------------------------------------------------
+
+
+def add_note(incident_id: int, *, by, text: str) -> TimelineEntry:
+    text = _clean_text(text, "text", required=True)
+    with transaction.atomic():
+        incident = lock_incident(incident_id)
+        if not permissions.may_note(by, incident):
+            raise Incident.DoesNotExist
+        return record(incident, EntryKind.NOTE, actor=by, text=text)
+
+
+# --- Tasks -------------------------------------------------------------------------------------------
+
+
+def task_data(task: Task, **extra: Any) -> dict[str, Any]:
+    return {
+        "task": task.pk,
+        "title_zh": task.title_zh,
+        "title_en": task.title_en,
+        "state": task.state,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "assignee": person(task.assignee),
+        **extra,
+    }
+
+
+def _finish_task(incident: Incident, task: Task, *, by, state: str, note: str) -> None:
+    task.state = state
+    task.completed_by = by
+    task.completed_at = timezone.now()
+    task.note = note
+    task.save(update_fields=["state", "completed_by", "completed_at", "note"])
+    record(incident, EntryKind.TASK, actor=by, text=note, data=task_data(task, in_time=task.in_time))
+
+
+def _complete_automatically(incident: Incident, trigger: str, *, by) -> None:
+    for task in Task.objects.filter(incident=incident, completes_when=trigger, state=TaskState.OPEN):
+        _finish_task(incident, task, by=by, state=TaskState.DONE, note="")
+
+
+def holds_role(user, incident: Incident, role: str | None = None) -> bool:
+    active = RoleAssignment.objects.filter(incident=incident, user=user, ended_at__isnull=True)
+    return (active.filter(role=role) if role else active).exists()
+
+
+def may_work_task(user, incident: Incident, task: Task) -> bool:
+    return (
+        permissions.directs(user, incident)
+        or (task.assignee_id is not None and task.assignee_id == user.pk)
+        or holds_role(user, incident, task.owner_role)
+    )
+
+
+_UNSET: Any = object()
+
+
+def update_task(task_id: int, *, by, state: str | None = None, assignee=_UNSET, note: str = "") -> Task:
+    """Tick a task off, skip it (with a reason), reopen it, or assign it."""
+    note = _clean_text(note, "note", required=False)
+    task = Task.objects.get(pk=task_id)
+    if state is not None and state not in TaskState.values:
+        raise ValidationError({"state": _("Unknown state.")})
+    with transaction.atomic():
+        incident = lock_incident(task.incident_id)
+        if not permissions.may_view(by, incident):
+            raise Task.DoesNotExist
+        task = Task.objects.select_related("assignee").get(pk=task_id)
+        if assignee is not _UNSET:
+            if not permissions.directs(by, incident):
+                raise NotAllowed(_("Only the commander or an admin may assign tasks."))
+            if assignee is not None and not assignee.is_active:
+                raise ValidationError({"assignee": _("This account is disabled.")})
+            if assignee != task.assignee:
+                task.assignee = assignee
+                task.save(update_fields=["assignee"])
+                record(incident, EntryKind.TASK, actor=by, data=task_data(task, change="assigned"))
+        if state is None or state == task.state:
+            return task
+        if not incident.is_open:
+            raise RuleBroken(_("The incident is %(status)s.") % {"status": incident.get_status_display()})
+        if state == TaskState.DONE:
+            if not may_work_task(by, incident, task):
+                raise NotAllowed(_("Only the commander, an admin, the assignee or the owning role may do this task."))
+            _finish_task(incident, task, by=by, state=state, note=note)
+        elif state == TaskState.SKIPPED:
+            if not permissions.directs(by, incident):
+                raise NotAllowed(_("Only the commander or an admin may skip a task."))
+            if task.required and not note:
+                raise ValidationError({"note": _("Skipping a required step needs a reason.")})
+            _finish_task(incident, task, by=by, state=state, note=note)
+        else:  # reopen
+            if not may_work_task(by, incident, task):
+                raise NotAllowed(_("Only the commander, an admin, the assignee or the owning role may do this task."))
+            task.state = TaskState.OPEN
+            task.completed_by = None
+            task.completed_at = None
+            task.note = note
+            task.save(update_fields=["state", "completed_by", "completed_at", "note"])
+            record(incident, EntryKind.TASK, actor=by, text=note, data=task_data(task))
+    return task
+
+
+# --- Deadlines -----------------------------------------------------------------------------------------
+
+
+def deadline_data(deadline: Deadline, **extra: Any) -> dict[str, Any]:
+    return {
+        "deadline": deadline.pk,
+        "title_zh": deadline.title_zh,
+        "title_en": deadline.title_en,
+        "audience": deadline.audience,
+        "state": deadline.state,
+        "due_at": deadline.due_at.isoformat(),
+        **extra,
+    }
+
+
+def may_meet_deadline(user, incident: Incident) -> bool:
+    return permissions.directs(user, incident) or holds_role(user, incident)
+
+
+def meet_deadline(deadline_id: int, *, by, evidence: str, evidence_ref: str = "") -> Deadline:
+    """Record that what was owed has been delivered, with the evidence (what was sent, to whom)."""
+    evidence = _clean_text(evidence, "evidence", required=True)
+    deadline = Deadline.objects.get(pk=deadline_id)
+    with transaction.atomic():
+        incident = lock_incident(deadline.incident_id)
+        if not permissions.may_view(by, incident):
+            raise Deadline.DoesNotExist
+        if not may_meet_deadline(by, incident):
+            raise NotAllowed(_("Only the commander, an admin or someone with a role in this incident may do this."))
+        return _meet(incident, deadline_id, by=by, evidence=evidence, evidence_ref=evidence_ref)
+
+
+def _meet(incident: Incident, deadline_id: int, *, by, evidence: str, evidence_ref: str) -> Deadline:
+    deadline = Deadline.objects.get(pk=deadline_id)
+    if deadline.state not in (DeadlineState.PENDING, DeadlineState.BREACHED):
+        raise RuleBroken(
+            _("This deadline is already %(state)s.") % {"state": deadline.get_state_display()},
+            state=deadline.state,
+        )
+    now = timezone.now()
+    late = deadline.state == DeadlineState.BREACHED or now > deadline.due_at
+    deadline.state = DeadlineState.MET
+    deadline.met_at = now
+    deadline.met_by = by
+    deadline.evidence = evidence
+    deadline.evidence_ref = evidence_ref
+    deadline.save(update_fields=["state", "met_at", "met_by", "evidence", "evidence_ref"])
+    record(incident, EntryKind.DEADLINE, actor=by, text=evidence, data=deadline_data(deadline, late=late))
+    return deadline
+
+
+def meet_deadlines_by_statement(
+    incident: Incident, audience: str, *, by, evidence: str, evidence_ref: str
+) -> list[Deadline]:
+    """Publishing a statement meets the open deadlines of its audience that statements answer.
+    The caller (the statement service) holds the incident lock."""
+    met = []
+    for deadline in Deadline.objects.filter(
+        incident=incident,
+        audience=audience,
+        met_by_statement=True,
+        state__in=[DeadlineState.PENDING, DeadlineState.BREACHED],
+    ):
+        met.append(_meet(incident, deadline.pk, by=by, evidence=evidence, evidence_ref=evidence_ref))
+    return met
+
+
+def waive_deadline(deadline_id: int, *, by, reason: str) -> Deadline:
+    reason = _clean_text(reason, "reason", required=True)
+    deadline = Deadline.objects.get(pk=deadline_id)
+    with transaction.atomic():
+        incident = lock_incident(deadline.incident_id)
+        if not permissions.may_view(by, incident):
+            raise Deadline.DoesNotExist
+        if not permissions.directs(by, incident):
+            raise NotAllowed(_("Only the commander or an admin may waive a deadline."))
+        deadline = Deadline.objects.get(pk=deadline_id)
+        if deadline.state != DeadlineState.PENDING:
+            raise RuleBroken(
+                _("This deadline is already %(state)s.") % {"state": deadline.get_state_display()},
+                state=deadline.state,
+            )
+        deadline.state = DeadlineState.WAIVED
+        deadline.waived_reason = reason
+        deadline.save(update_fields=["state", "waived_reason"])
+        record(incident, EntryKind.DEADLINE, actor=by, text=reason, data=deadline_data(deadline))
+    return deadline

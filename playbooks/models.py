@@ -1,0 +1,480 @@
+"""What to do: the kinds of crisis, and the playbooks (应急预案) prepared for each.
+
+A playbook has versions. A draft is edited; publishing freezes it (the model layer refuses any
+change to a published or retired version and its parts); editing again means cloning it into a
+new draft. Incidents pin the version they started with, so editing a playbook never changes a
+running incident. Texts are bilingual: `*_zh` and `*_en`, shown in the reader's language.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from . import templating
+
+
+class CrisisKind(models.TextChoices):
+    SITE_SAFETY = "site_safety", _("Site safety")
+    MIS_SOLD_UNIT = "mis_sold_unit", _("Mis-sold unit")
+    REGULATOR_INSPECTION = "regulator_inspection", _("Regulator inspection")
+    ONLINE_OUTRAGE = "online_outrage", _("Online outrage")
+    OWNER_PROTEST = "owner_protest", _("Owner protest")
+    OTHER = "other", _("Other")
+
+
+class Role(models.TextChoices):
+    """Roles in an incident's response. The incident holds who has them; playbooks say which
+    role owns a step."""
+
+    COMMANDER = "commander", _("Commander")
+    SPOKESPERSON = "spokesperson", _("Spokesperson")
+    SCRIBE = "scribe", _("Scribe")
+    LIAISON = "liaison", _("Liaison")
+    RESPONDER = "responder", _("Responder")
+
+
+class Phase(models.TextChoices):
+    FIRST_HOUR = "first_hour", _("First hour")
+    STABILISE = "stabilise", _("Stabilise")
+    RECOVER = "recover", _("Recover")
+    REVIEW = "review", _("Review")
+
+
+class Audience(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    MEDIA = "media", _("Media")
+    CUSTOMERS = "customers", _("Customers")
+    REGULATOR = "regulator", _("Regulator")
+    STAFF = "staff", _("Staff")
+    INTERNAL = "internal", _("Internal")
+
+
+class Unit(models.TextChoices):
+    MINUTES = "minutes", _("minutes")
+    HOURS = "hours", _("hours")
+    DAYS = "days", _("days")
+    WORKING_DAYS = "working_days", _("working days")
+
+
+class ClockStart(models.TextChoices):
+    DETECTION = "detection", _("detection")
+    DECLARATION = "declaration", _("declaration")
+
+
+class EscalationTarget(models.TextChoices):
+    COMMANDER = "commander", _("Commander")
+    SPOKESPERSON = "spokesperson", _("Spokesperson")
+    LIAISON = "liaison", _("Liaison")
+    ADMINS = "admins", _("Admins")
+    EXECUTIVES = "executives", _("Executives")
+
+
+class AutoComplete(models.TextChoices):
+    COMMANDER_NAMED = "commander_named", _("when a commander is named")
+    SPOKESPERSON_NAMED = "spokesperson_named", _("when a spokesperson is named")
+
+
+class StatementPurpose(models.TextChoices):
+    HOLDING = "holding", _("Holding statement")
+    UPDATE = "update", _("Update")
+    FINAL = "final", _("Final statement")
+    NOTIFICATION = "notification", _("Notification")
+
+
+class VersionState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+slug_validator = RegexValidator(r"^[a-z0-9]+(-[a-z0-9]+)*$", _("Lowercase letters, digits and hyphens only."))
+
+
+def localized(obj, field: str) -> str:
+    """The Chinese or English text of `field`, by the active language, falling back to the other."""
+    zh, en = getattr(obj, f"{field}_zh", ""), getattr(obj, f"{field}_en", "")
+    if (get_language() or "").startswith("zh"):
+        return zh or en
+    return en or zh
+
+
+class ImmutableVersion(ValidationError):
+    """A published or retired playbook version, or a part of one, was about to change."""
+
+
+FROZEN_MESSAGE = _("A published or retired version cannot be changed; clone it to a new draft.")
+LIFECYCLE_FIELDS = frozenset({"state", "published_at", "published_by_id", "retired_at"})
+
+
+class PlaybookVersionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        if set(kwargs) - LIFECYCLE_FIELDS - {"published_by"} and self.exclude(state=VersionState.DRAFT).exists():
+            raise ImmutableVersion(FROZEN_MESSAGE)
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.exclude(state=VersionState.DRAFT).exists():
+            raise ImmutableVersion(FROZEN_MESSAGE)
+        return super().delete()
+
+
+class Playbook(models.Model):
+    slug = models.SlugField(_("identifier"), max_length=80, unique=True, validators=[slug_validator])
+    kind = models.CharField(_("kind"), max_length=40, choices=CrisisKind.choices)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    is_default = models.BooleanField(
+        _("default for its kind"),
+        default=False,
+        help_text=_("Used when an incident of this kind is declared."),
+    )
+
+    class Meta:
+        ordering = ["kind", "slug"]
+        verbose_name = _("playbook")
+        verbose_name_plural = _("playbooks")
+        constraints = [
+            models.UniqueConstraint(fields=["kind"], condition=Q(is_default=True), name="one_default_playbook_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+    @property
+    def description(self) -> str:
+        return localized(self, "description")
+
+    @property
+    def published_version(self) -> PlaybookVersion | None:
+        return self.versions.filter(state=VersionState.PUBLISHED).first()
+
+
+class PlaybookVersion(FSMModelMixin, models.Model):
+    playbook = models.ForeignKey(Playbook, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    state = FSMField(_("state"), default=VersionState.DRAFT, choices=VersionState.choices, protected=True)
+    notes_zh = models.TextField(_("notes (Chinese)"), blank=True)
+    notes_en = models.TextField(_("notes (English)"), blank=True)
+    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = PlaybookVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["playbook", "-number"]
+        verbose_name = _("playbook version")
+        verbose_name_plural = _("playbook versions")
+        constraints = [
+            models.UniqueConstraint(fields=["playbook", "number"], name="playbook_version_number_unique"),
+            models.UniqueConstraint(
+                fields=["playbook"], condition=Q(state="published"), name="one_published_version_per_playbook"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.playbook} v{self.number} ({self.get_state_display()})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            attnames = [f.attname for f in self._meta.concrete_fields]
+            stored = PlaybookVersion.objects.filter(pk=self.pk).values(*attnames).first()
+            if stored and stored["state"] != VersionState.DRAFT:
+                changed = {name for name in attnames if stored[name] != getattr(self, name)}
+                if changed - LIFECYCLE_FIELDS:
+                    raise ImmutableVersion(FROZEN_MESSAGE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.state != VersionState.DRAFT:
+            raise ImmutableVersion(_("A published or retired version cannot be deleted."))
+        return super().delete(*args, **kwargs)
+
+    @property
+    def editable(self) -> bool:
+        return self.state == VersionState.DRAFT
+
+    @property
+    def notes(self) -> str:
+        return localized(self, "notes")
+
+    # Lifecycle. playbooks.services runs these with validation and locking.
+    @transition(field=state, source=VersionState.DRAFT, target=VersionState.PUBLISHED)
+    def publish(self) -> None:
+        self.published_at = timezone.now()
+
+    @transition(field=state, source=VersionState.PUBLISHED, target=VersionState.RETIRED)
+    def retire(self) -> None:
+        self.retired_at = timezone.now()
+
+
+class VersionPartQuerySet(models.QuerySet):
+    """Bulk writes to the parts of a version are refused when any of them is frozen."""
+
+    def _refuse_frozen(self) -> None:
+        if self.exclude(version__state=VersionState.DRAFT).exists():
+            raise ImmutableVersion(FROZEN_MESSAGE)
+
+    def update(self, **kwargs):
+        self._refuse_frozen()
+        return super().update(**kwargs)
+
+    def delete(self):
+        self._refuse_frozen()
+        return super().delete()
+
+
+class VersionPart(models.Model):
+    """A part of a playbook version (step, rule, template, Q&A line): frozen with its version."""
+
+    version = models.ForeignKey(PlaybookVersion, on_delete=models.CASCADE, related_name="+")
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    objects = VersionPartQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "pk"]
+
+    def save(self, *args, **kwargs):
+        if self._frozen():
+            raise ImmutableVersion(FROZEN_MESSAGE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._frozen():
+            raise ImmutableVersion(FROZEN_MESSAGE)
+        return super().delete(*args, **kwargs)
+
+    def _frozen(self) -> bool:
+        version_ids = {self.version_id}
+        if self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values_list("version_id", flat=True).first()
+            if stored is not None:
+                version_ids.add(stored)
+        return PlaybookVersion.objects.filter(pk__in=version_ids).exclude(state=VersionState.DRAFT).exists()
+
+
+class Step(VersionPart):
+    version = models.ForeignKey(PlaybookVersion, on_delete=models.CASCADE, related_name="steps")
+    phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices, default=Phase.FIRST_HOUR)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    instructions_zh = models.TextField(_("instructions (Chinese)"), blank=True)
+    instructions_en = models.TextField(_("instructions (English)"), blank=True)
+    owner_role = models.CharField(_("owning role"), max_length=20, choices=Role.choices, default=Role.COMMANDER)
+    due_offset_minutes = models.IntegerField(
+        _("due (minutes after declaration)"), null=True, blank=True, help_text=_("Empty: no due time.")
+    )
+    required = models.BooleanField(_("required"), default=True)
+    completes_when = models.CharField(_("ticks itself"), max_length=30, choices=AutoComplete.choices, blank=True)
+
+    class Meta(VersionPart.Meta):
+        verbose_name = _("step")
+        verbose_name_plural = _("steps")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_offset_minutes__isnull=True) | Q(due_offset_minutes__gte=0),
+                name="step_offset_not_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return localized(self, "title")
+
+    @property
+    def instructions(self) -> str:
+        return localized(self, "instructions")
+
+    def clean(self) -> None:
+        if self.due_offset_minutes is not None and self.due_offset_minutes < 0:
+            raise ValidationError({"due_offset_minutes": _("A step cannot be due before the incident is declared.")})
+
+
+def parse_minutes_list(value: str) -> list[int]:
+    """'30, 10' → [30, 10]; raises ValidationError on anything that is not positive whole numbers."""
+    items = [part.strip() for part in (value or "").split(",") if part.strip()]
+    out = []
+    for item in items:
+        if not item.isdigit() or int(item) <= 0:
+            raise ValidationError(
+                _("Reminder lead times are whole numbers of minutes above zero, separated by commas.")
+            )
+        out.append(int(item))
+    return sorted(set(out), reverse=True)
+
+
+def validate_minutes_list(value: str) -> None:
+    parse_minutes_list(value)
+
+
+def validate_escalation_targets(value: str) -> None:
+    unknown = [t for t in (value or "").split(",") if t.strip() and t.strip() not in EscalationTarget.values]
+    if unknown:
+        raise ValidationError(
+            _("Unknown escalation target(s): %(t)s. Use: %(ok)s")
+            % {"t": ", ".join(unknown), "ok": ", ".join(EscalationTarget.values)}
+        )
+
+
+UNIT_MINUTES = {Unit.MINUTES: 1, Unit.HOURS: 60, Unit.DAYS: 1440, Unit.WORKING_DAYS: 1440}
+
+
+class DeadlineRule(VersionPart):
+    version = models.ForeignKey(PlaybookVersion, on_delete=models.CASCADE, related_name="deadline_rules")
+    code = models.CharField(_("code"), max_length=60, validators=[slug_validator])
+    audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
+    title_zh = models.CharField(_("what is owed (Chinese)"), max_length=200)
+    title_en = models.CharField(_("what is owed (English)"), max_length=200)
+    due_in = models.PositiveIntegerField(_("due in"))
+    unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices, default=Unit.MINUTES)
+    clock_starts_at = models.CharField(
+        _("clock starts at"), max_length=20, choices=ClockStart.choices, default=ClockStart.DECLARATION
+    )
+    remind_before_minutes = models.CharField(
+        _("remind before (minutes)"),
+        max_length=100,
+        blank=True,
+        validators=[validate_minutes_list],
+        help_text=_("Comma-separated, e.g. 30, 10"),
+    )
+    escalate_to = models.CharField(
+        _("escalate to"),
+        max_length=100,
+        blank=True,
+        default="commander",
+        validators=[validate_escalation_targets],
+        help_text=_("Comma-separated: commander, spokesperson, liaison, admins, executives"),
+    )
+    source = models.TextField(_("legal or policy source"), blank=True)
+    met_by_statement = models.BooleanField(
+        _("met by publishing a statement"),
+        default=False,
+        help_text=_("Publishing an approved statement to this audience meets the deadline."),
+    )
+
+    class Meta(VersionPart.Meta):
+        verbose_name = _("deadline rule")
+        verbose_name_plural = _("deadline rules")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="deadline_rule_code_unique_in_version"),
+            models.CheckConstraint(condition=Q(due_in__gt=0), name="deadline_rule_due_in_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return localized(self, "title")
+
+    @property
+    def reminder_leads(self) -> list[int]:
+        return parse_minutes_list(self.remind_before_minutes)
+
+    @property
+    def escalation_targets(self) -> list[str]:
+        return [t.strip() for t in self.escalate_to.split(",") if t.strip()]
+
+    @property
+    def minimum_minutes(self) -> int:
+        return self.due_in * UNIT_MINUTES[self.unit]
+
+    def clean(self) -> None:
+        errors = {}
+        if not self.due_in or self.due_in <= 0:
+            errors["due_in"] = _("A deadline is due some time after its clock starts: more than zero.")
+        try:
+            leads = parse_minutes_list(self.remind_before_minutes)
+        except ValidationError as exc:
+            errors["remind_before_minutes"] = exc.messages[0]
+        else:
+            if self.due_in and self.unit in UNIT_MINUTES and any(lead >= self.minimum_minutes for lead in leads):
+                errors["remind_before_minutes"] = _(
+                    "A reminder must come after the clock starts: shorter than the deadline."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class StatementTemplate(VersionPart):
+    version = models.ForeignKey(PlaybookVersion, on_delete=models.CASCADE, related_name="statement_templates")
+    audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
+    purpose = models.CharField(
+        _("purpose"), max_length=20, choices=StatementPurpose.choices, default=StatementPurpose.HOLDING
+    )
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200, validators=[templating.validate_template])
+    title_en = models.CharField(_("title (English)"), max_length=200, validators=[templating.validate_template])
+    body_zh = models.TextField(_("body (Chinese)"), validators=[templating.validate_template])
+    body_en = models.TextField(_("body (English)"), validators=[templating.validate_template])
+    second_review = models.BooleanField(
+        _("needs a second reviewer"), default=False, help_text=_("E.g. legal, after the commander.")
+    )
+
+    class Meta(VersionPart.Meta):
+        verbose_name = _("statement template")
+        verbose_name_plural = _("statement templates")
+
+    def __str__(self) -> str:
+        return f"{self.get_audience_display()}: {self.title}"
+
+    @property
+    def title(self) -> str:
+        return localized(self, "title")
+
+    @property
+    def body(self) -> str:
+        return localized(self, "body")
+
+
+class QALine(VersionPart):
+    version = models.ForeignKey(PlaybookVersion, on_delete=models.CASCADE, related_name="qa_lines")
+    question_zh = models.TextField(_("question (Chinese)"))
+    question_en = models.TextField(_("question (English)"))
+    answer_zh = models.TextField(_("approved answer (Chinese)"))
+    answer_en = models.TextField(_("approved answer (English)"))
+
+    class Meta(VersionPart.Meta):
+        verbose_name = _("Q&A line")
+        verbose_name_plural = _("Q&A lines")
+
+    def __str__(self) -> str:
+        return self.question[:80]
+
+    @property
+    def question(self) -> str:
+        return localized(self, "question")
+
+    @property
+    def answer(self) -> str:
+        return localized(self, "answer")

@@ -1,0 +1,174 @@
+"""The README's permission table is a promise: each row is checked here against what the console
+really does, for a user of each group. A row without a check, or a check without a row, fails."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from config.errors import RuleBroken
+from crisis import roles
+from incidents import services
+from incidents.models import Deadline, Incident, Task
+from playbooks.models import Playbook
+from tests import factories
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+SAMPLE = (Path(__file__).resolve().parents[1] / "playbooks" / "sample.yaml").read_text(encoding="utf-8")
+COLUMNS = {"admin": roles.ADMINS, "commander": roles.COMMANDERS, "pr": roles.PR_STAFF,
+           "responder": roles.RESPONDERS, "exec": roles.EXECUTIVES}  # fmt: skip
+
+
+def read_table() -> tuple[list[str], dict[str, list[str]]]:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("<!-- permission-table -->")[1].split("<!-- /permission-table -->")[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    header = [c.strip() for c in rows[0].strip("|").split("|")]
+    table = {}
+    for line in rows[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        table[re.sub(r"\s+", " ", cells[0])] = cells[1:]
+    return header[1:], table
+
+
+def attempt(call: Callable[[], object]) -> bool:
+    try:
+        call()
+    except (PermissionDenied, Incident.DoesNotExist, Task.DoesNotExist, Deadline.DoesNotExist):
+        return False
+    except RuleBroken:
+        # E.g. "X commands this incident now": refused because someone else holds the role. The
+        # checks set up no other rule in a permitted user's way, so a refusal is a refusal.
+        return False
+    return True
+
+
+def _other_commander():
+    return factories.commander_user()
+
+
+def _incident_led_by(user, **kw):
+    lead = user if user.has_perm("incidents.command_incident") else _other_commander()
+    return factories.declare(lead, commander=lead, **kw)
+
+
+# Each check gets the user and whether the cell applies to incidents the user commands ("own").
+CHECKS: dict[str, Callable[..., bool]] = {}
+
+
+def check(action: str):
+    def register(fn):
+        CHECKS[action] = fn
+        return fn
+
+    return register
+
+
+@check("See the board and open incidents")
+def _see(user, own):
+    incident = factories.declare(_other_commander())
+    return attempt(lambda: services.get_visible_incident(incident.pk, user))
+
+
+@check("See restricted incidents without taking part")
+def _see_restricted(user, own):
+    incident = factories.declare(_other_commander(), restricted=True)
+    return attempt(lambda: services.get_visible_incident(incident.pk, user))
+
+
+@check("Declare an incident")
+def _declare(user, own):
+    return attempt(lambda: factories.declare(user))
+
+
+@check("Add a note to the timeline")
+def _note(user, own):
+    incident = factories.declare(_other_commander())
+    return attempt(lambda: services.add_note(incident.pk, by=user, text="note"))
+
+
+@check("Take command of an incident that has no commander")
+def _take(user, own):
+    incident = factories.declare(_other_commander())
+    return attempt(lambda: services.change_command(incident.pk, by=user, to=user))
+
+
+@check("Hand over command")
+def _hand_over(user, own):
+    incident = _incident_led_by(user) if own else _incident_led_by(_other_commander())
+    target = factories.commander_user()
+    return attempt(lambda: services.change_command(incident.pk, by=user, to=target, briefing="Briefing."))
+
+
+@check("Change an incident's status")
+def _status(user, own):
+    incident = _incident_led_by(user) if own else _incident_led_by(_other_commander())
+    return attempt(lambda: services.transition_incident(incident.pk, by=user, name="activate"))
+
+
+@check("Assign roles (spokesperson, scribe, liaison, responder)")
+def _roles(user, own):
+    incident = _incident_led_by(user) if own else _incident_led_by(_other_commander())
+    someone = factories.responder_user()
+    return attempt(lambda: services.assign_role(incident.pk, by=user, user=someone, role="scribe"))
+
+
+def _playbook_incident(user, own):
+    from playbooks.exchange import import_text
+
+    if not Playbook.objects.filter(slug="test-site").exists():
+        import_text(SAMPLE, publish=True)
+    return _incident_led_by(user) if own else _incident_led_by(_other_commander())
+
+
+@check("Skip a required task (with a reason)")
+def _skip(user, own):
+    incident = _playbook_incident(user, own)
+    task = Task.objects.get(incident=incident, title_en="First assessment")
+    return attempt(lambda: services.update_task(task.pk, by=user, state="skipped", note="Not needed."))
+
+
+@check("Waive a deadline (with a reason)")
+def _waive(user, own):
+    incident = _playbook_incident(user, own)
+    deadline = Deadline.objects.get(incident=incident, code="customer-reply")
+    return attempt(lambda: services.waive_deadline(deadline.pk, by=user, reason="No owners affected."))
+
+
+@check("Edit playbooks in the admin site")
+def _playbooks(user, own):
+    return user.is_staff and user.has_perm("playbooks.change_playbook")
+
+
+def expected(cell: str, own: bool) -> bool:
+    cell = cell.lower()
+    if cell.startswith("yes"):
+        return True
+    if cell.startswith("own"):
+        return own
+    assert cell.startswith("no"), f"unknown cell {cell!r}"
+    return False
+
+
+def test_every_row_has_a_check_and_every_check_a_row():
+    header, table = read_table()
+    assert header == list(COLUMNS)
+    assert set(table) == set(CHECKS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", sorted(CHECKS))
+def test_row(action):
+    header, table = read_table()
+    for column, cell in zip(header, table[action], strict=True):
+        group = COLUMNS[column]
+        user = factories.UserFactory(group=group, is_staff=(group == roles.ADMINS))
+        for own in (True, False) if cell.lower().startswith("own") else (False,):
+            if own and not user.has_perm("incidents.command_incident"):
+                continue
+            got = CHECKS[action](user, own)
+            assert got == expected(cell, own), f"{action!r} for {column} (own={own}): README says {cell!r}"

@@ -1,0 +1,140 @@
+"""Playbook editing in the admin: validation messages, frozen published versions, the actions,
+preview, diff, export and import."""
+
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from playbooks import services
+from playbooks.exchange import export_version, import_text
+from playbooks.models import Playbook, PlaybookVersion, Step, VersionState
+
+SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client, admin):
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
+def published():
+    return import_text(SAMPLE, publish=True)
+
+
+def inline_post_data(version, **step_overrides):
+    """The admin change form's POST for a draft with one step, as a browser would send it."""
+    data = {"notes_zh": "", "notes_en": ""}
+    for prefix in ("steps", "deadline_rules", "statement_templates", "qa_lines"):
+        data[f"{prefix}-TOTAL_FORMS"] = "0"
+        data[f"{prefix}-INITIAL_FORMS"] = "0"
+        data[f"{prefix}-MIN_NUM_FORMS"] = "0"
+        data[f"{prefix}-MAX_NUM_FORMS"] = "1000"
+    step = {
+        "order": "1",
+        "phase": "first_hour",
+        "owner_role": "commander",
+        "due_offset_minutes": "10",
+        "required": "on",
+        "title_zh": "指定",
+        "title_en": "Name",
+        "instructions_zh": "",
+        "instructions_en": "",
+        "completes_when": "",
+    }
+    data["steps-TOTAL_FORMS"] = "1"
+    data.update({f"steps-0-{k}": v for k, v in step.items()})
+    data.update({f"steps-0-{k}": v for k, v in step_overrides.items()})
+    return data
+
+
+def test_admin_refuses_negative_offsets_and_unknown_roles_with_clear_messages(staff, published):
+    draft = services.clone_to_draft(published)
+    draft.steps.all().delete()
+    url = f"/admin/playbooks/playbookversion/{draft.pk}/change/"
+    response = staff.post(url, inline_post_data(draft, due_offset_minutes="-15"))
+    assert response.status_code == 200
+    assert "cannot be due before the incident is declared" in response.content.decode()
+    response = staff.post(url, inline_post_data(draft, owner_role="janitor"))
+    assert "janitor" in response.content.decode()
+    assert draft.steps.count() == 0
+    ok = staff.post(url, inline_post_data(draft))
+    assert ok.status_code == 302
+    assert draft.steps.count() == 1
+
+
+def test_admin_refuses_unknown_placeholders(staff, published):
+    draft = services.clone_to_draft(published)
+    template = draft.statement_templates.first()
+    template.body_en = "Hi {{ title.__class__ }}"
+    with pytest.raises(Exception):  # noqa: B017 - the model field validator, as the admin form runs it
+        template.full_clean()
+
+
+def test_published_versions_are_read_only_in_the_admin(staff, published):
+    url = f"/admin/playbooks/playbookversion/{published.pk}/change/"
+    page = staff.get(url).content.decode()
+    assert 'name="steps-0-title_en"' not in page
+    staff.post(url, inline_post_data(published, title_en="Changed"))
+    assert not published.steps.filter(title_en="Changed").exists()
+
+
+def test_actions_clone_publish_retire(staff, published):
+    changelist = "/admin/playbooks/playbookversion/"
+    staff.post(changelist, {"action": "clone_to_draft", "_selected_action": [published.pk]})
+    draft = PlaybookVersion.objects.get(playbook=published.playbook, state=VersionState.DRAFT)
+    draft.steps.filter(phase="first_hour").delete()
+    response = staff.post(changelist, {"action": "publish", "_selected_action": [draft.pk]}, follow=True)
+    assert "first-hour step" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.state == VersionState.DRAFT
+    Step.objects.create(version=draft, phase="first_hour", title_zh="新", title_en="New", owner_role="commander")
+    staff.post(changelist, {"action": "publish", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    published.refresh_from_db()
+    assert draft.state == VersionState.PUBLISHED and published.state == VersionState.RETIRED
+    staff.post(changelist, {"action": "retire", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert draft.state == VersionState.RETIRED
+
+
+def test_preview_diff_and_export(staff, published):
+    preview = staff.get(f"/admin/playbooks/playbookversion/{published.pk}/preview/").content.decode()
+    assert "阳光花园二期" in preview and "Sunrise Gardens phase II" in preview
+    assert "{{" not in preview
+    draft = services.clone_to_draft(published)
+    step = draft.steps.first()
+    step.title_en = "Name the commander at once"
+    step.save()
+    diff = staff.get(f"/admin/playbooks/playbookversion/{published.pk}/diff/{draft.pk}/").content.decode()
+    assert "- " in diff and "Name the commander at once" in diff
+    exported = staff.get(f"/admin/playbooks/playbookversion/{published.pk}/export/")
+    assert exported["Content-Disposition"].endswith('test-site-v1.yaml"')
+    assert exported.content.decode() == export_version(published)
+
+
+def test_import_page_reports_lines_and_changes_nothing(staff):
+    bad = SAMPLE.replace("unit: minutes", "unit: fortnights")
+    response = staff.post(
+        "/admin/playbooks/playbook/import/",
+        {"file": SimpleUploadedFile("bad.yaml", bad.encode()), "publish": "on"},
+    )
+    assert response.status_code == 400
+    assert "line 34" in response.content.decode() and "fortnights" in response.content.decode()
+    assert not Playbook.objects.exists()
+    binary = staff.post("/admin/playbooks/playbook/import/", {"file": SimpleUploadedFile("x.yaml", b"\xff\xfe\x00")})
+    assert binary.status_code == 400
+    good = staff.post("/admin/playbooks/playbook/import/", {"file": SimpleUploadedFile("ok.yaml", SAMPLE.encode())})
+    assert good.status_code == 302
+    assert Playbook.objects.get().versions.get().state == VersionState.DRAFT
+
+
+def test_non_admins_cannot_edit_playbooks(client, commander, published):
+    commander.is_staff = True
+    commander.save()
+    client.force_login(commander)
+    assert client.get(f"/admin/playbooks/playbookversion/{published.pk}/change/").status_code == 403
+    assert client.get("/admin/playbooks/playbook/import/").status_code == 403

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint format messages clean
+.PHONY: run test lint format messages bench-timers clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ format: $(STAMP)
 messages: $(STAMP)
 	@$(PY) manage.py makemessages -l zh_Hans --no-location --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*'
 	@$(PY) manage.py compilemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*'
+
+# Benchmarks run against their own SQLite file (or DATABASE_URL) and the Redis at REDIS_URL.
+BENCH_DB := SQLITE_PATH=$(CURDIR)/var/bench.sqlite3
+bench-timers: $(STAMP)
+	@$(BENCH_DB) $(PY) manage.py migrate -v0
+	@$(BENCH_DB) $(PY) manage.py bench_timers $(ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -245,3 +245,37 @@ CRISIS_BUSINESS_HOURS = os.environ.get("CRISIS_BUSINESS_HOURS", "09:00-18:00")
 # Filled into statement templates as {{ company }} and {{ hotline }}.
 CRISIS_COMPANY_NAME = os.environ.get("CRISIS_COMPANY_NAME", "")
 CRISIS_HOTLINE = os.environ.get("CRISIS_HOTLINE", "400-000-0000")
+
+# --- Timers -----------------------------------------------------------------------------------------
+# Alarms due within this horizon get an ETA message at once; later ones are armed by the periodic
+# arming job, so the broker never holds a message anywhere near its visibility timeout (1 hour).
+CRISIS_TIMER_HORIZON_SECONDS = int(os.environ.get("CRISIS_TIMER_HORIZON_SECONDS", "300"))
+# The sweep handles any alarm whose time has come and that nothing handled: this is the longest a
+# lost worker or a purged queue can delay a reminder or a breach.
+CRISIS_SWEEP_SECONDS = float(os.environ.get("CRISIS_SWEEP_SECONDS", "0.5"))
+CRISIS_TASK_REMINDER_MINUTES = int(os.environ.get("CRISIS_TASK_REMINDER_MINUTES", "5"))
+CRISIS_NOTIFY_BACKOFF_SECONDS = float(os.environ.get("CRISIS_NOTIFY_BACKOFF_SECONDS", "10"))
+CRISIS_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("CRISIS_NOTIFY_MAX_ATTEMPTS", "8"))
+CRISIS_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("CRISIS_WEBHOOK_TIMEOUT_SECONDS", "5"))
+# The groups a deadline rule can escalate to by name ("admins", "executives").
+CRISIS_GROUP_ADMINS = "admins"
+CRISIS_GROUP_EXECUTIVES = "executives"
+
+CELERY_BEAT_SCHEDULE = {
+    "sweep-alarms": {
+        "task": "incidents.tasks.sweep_alarms",
+        "schedule": CRISIS_SWEEP_SECONDS,
+        # A sweep that waited in the queue longer than a few intervals is pointless: a newer one follows.
+        "options": {"expires": max(CRISIS_SWEEP_SECONDS * 3, 3)},
+    },
+    "arm-upcoming-alarms": {
+        "task": "incidents.tasks.arm_upcoming_alarms",
+        "schedule": 15.0,
+        "options": {"expires": 30},
+    },
+    "sweep-notifications": {
+        "task": "incidents.tasks.sweep_notifications",
+        "schedule": 10.0,
+        "options": {"expires": 30},
+    },
+}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
@@ -114,3 +115,8 @@ class TaskForm(forms.Form):
 class DeadlineForm(forms.Form):
     action = forms.ChoiceField(choices=[("meet", _("Met")), ("waive", _("Waive"))])
     text = forms.CharField(label=_("Evidence or reason"), max_length=MAX_TEXT)
+
+
+class PreferenceForm(forms.Form):
+    email = forms.BooleanField(label=_("Also send me e-mail"), required=False)
+    language = forms.ChoiceField(label=_("Language of my notifications"), choices=settings.LANGUAGES)

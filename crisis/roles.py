@@ -28,7 +28,11 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "incidents.administer_incident",
         "incidents.view_restricted_incident",
         *_PLAYBOOK_EDITING,
-        *[f"incidents.{action}_calendarday" for action in ("add", "change", "delete", "view")],
+        *[
+            f"incidents.{action}_{model}"
+            for model in ("calendarday", "webhookendpoint", "notificationpreference")
+            for action in ("add", "change", "delete", "view")
+        ],
     ],
     COMMANDERS: ["incidents.declare_incident", "incidents.command_incident"],
     PR_STAFF: ["incidents.declare_incident"],

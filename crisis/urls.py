@@ -6,6 +6,7 @@ app_name = "crisis"
 
 urlpatterns = [
     path("", views.board, name="board"),
+    path("me/notifications/", views.my_notifications, name="notifications"),
     path("incidents/new/", views.declare, name="declare"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident"),
     path("incidents/<int:pk>/transition/", views.incident_transition, name="transition"),

@@ -22,13 +22,24 @@ from incidents.models import (
     OPEN_STATUSES,
     Deadline,
     Incident,
+    Notification,
+    NotificationPreference,
     Status,
     Task,
     TimelineEntry,
 )
 from playbooks.models import CrisisKind
 
-from .forms import DeadlineForm, DeclareForm, HandoverForm, NoteForm, RoleForm, TaskForm, TransitionForm
+from .forms import (
+    DeadlineForm,
+    DeclareForm,
+    HandoverForm,
+    NoteForm,
+    PreferenceForm,
+    RoleForm,
+    TaskForm,
+    TransitionForm,
+)
 
 TIMELINE_WINDOW = 100
 
@@ -255,3 +266,30 @@ def deadline_update(request: HttpRequest, pk: int, deadline_id: int) -> HttpResp
         for error in errors:
             messages.error(request, error)
     return redirect(f"{reverse('crisis:incident', args=[pk])}#deadlines")
+
+
+def my_notifications(request: HttpRequest) -> HttpResponse:
+    preference = NotificationPreference.objects.filter(user=request.user).first()
+    initial = {"email": preference.email if preference else True,
+               "language": preference.language if preference else request.LANGUAGE_CODE}  # fmt: skip
+    form = PreferenceForm(request.POST or None, initial=initial)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _call_service(
+            request, form, lambda: services.set_notification_preference(request.user, **form.cleaned_data)
+        )
+    ):
+        messages.success(request, _("Saved."))
+        return redirect("crisis:notifications")
+    notifications = list(
+        Notification.objects.filter(recipient=request.user, channel="in_app").select_related("incident")[:100]
+    )
+    unread = {n.pk for n in notifications if n.read_at is None}
+    services.mark_notifications_read(request.user)
+    return render(
+        request,
+        "crisis/notifications.html",
+        {"form": form, "notifications": notifications, "unread": unread},
+        status=400 if form.errors else 200,
+    )

@@ -3,7 +3,16 @@ pages and the API), which check the rules and write the timeline. The timeline i
 
 from django.contrib import admin
 
-from .models import CalendarDay, Incident, RoleAssignment, TimelineEntry
+from .models import (
+    Alarm,
+    CalendarDay,
+    Incident,
+    Notification,
+    NotificationPreference,
+    RoleAssignment,
+    TimelineEntry,
+    WebhookEndpoint,
+)
 
 
 class ReadOnlyAdminMixin:
@@ -67,3 +76,37 @@ class CalendarDayAdmin(admin.ModelAdmin):
     list_display = ["date", "kind", "name"]
     list_filter = ["kind"]
     date_hierarchy = "date"
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Outside systems told about reminders and breaches (signed JSON)."""
+
+    list_display = ["name", "url", "active"]
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "email", "language"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every message sent or tried, with its attempts and last error: nothing is lost silently."""
+
+    list_display = ["created_at", "channel", "event", "recipient", "endpoint", "state", "attempts", "last_error"]
+    list_filter = ["state", "channel", "event"]
+    list_select_related = ["recipient", "endpoint"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+
+@admin.register(Alarm)
+class AlarmAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["fire_at", "kind", "incident", "deadline", "task", "handled_at", "handled_via", "cancelled_at"]
+    list_filter = ["kind", "handled_via"]
+    list_select_related = ["incident", "deadline", "task"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff

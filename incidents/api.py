@@ -16,15 +16,18 @@ from rest_framework.views import APIView
 from config.errors import NotAllowed
 
 from . import permissions, services
-from .models import Deadline, Incident, RoleAssignment, Status, Task, TimelineEntry
+from .models import Deadline, Incident, Notification, RoleAssignment, Status, Task, TimelineEntry
 from .serializers import (
+    AddDeadlineSerializer,
     CommanderSerializer,
     DeadlineSerializer,
     DeclareSerializer,
     IncidentDetailSerializer,
     IncidentSerializer,
     MeetSerializer,
+    MoveSerializer,
     NoteSerializer,
+    NotificationSerializer,
     RoleSerializer,
     TaskSerializer,
     TaskUpdateSerializer,
@@ -277,6 +280,16 @@ class IncidentDeadlines(generics.ListAPIView):
         incident = services.get_visible_incident(self.kwargs["pk"], self.request.user)
         return Deadline.objects.filter(incident=incident).order_by("due_at", "pk")
 
+    @extend_schema(request=AddDeadlineSerializer, responses={201: DeadlineSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        incident = services.get_visible_incident(pk, request.user)
+        if not permissions.directs(request.user, incident):
+            raise NotAllowed(_("Only the commander or an admin may add a deadline."))
+        body = AddDeadlineSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        deadline = services.add_deadline(pk, by=request.user, **body.validated_data)
+        return Response(DeadlineSerializer(deadline).data, status=201)
+
 
 def _visible_deadline(request: Request, pk: int) -> Deadline:
     deadline = Deadline.objects.get(pk=pk)
@@ -304,3 +317,23 @@ class DeadlineWaive(APIView):
         body = WaiveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return Response(DeadlineSerializer(services.waive_deadline(pk, by=request.user, **body.validated_data)).data)
+
+
+class DeadlineMove(APIView):
+    @extend_schema(request=MoveSerializer, responses=DeadlineSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        deadline = _visible_deadline(request, pk)
+        if not permissions.directs(request.user, deadline.incident):
+            raise NotAllowed(_("Only the commander or an admin may move a deadline."))
+        body = MoveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response(DeadlineSerializer(services.move_deadline(pk, by=request.user, **body.validated_data)).data)
+
+
+class MyNotifications(generics.ListAPIView):
+    """The signed-in user's notifications in the console, newest first."""
+
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self):
+        return Notification.objects.filter(recipient=self.request.user, channel="in_app").order_by("-created_at", "-pk")

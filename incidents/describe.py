@@ -56,6 +56,10 @@ def _describe_task(d: dict[str, Any]) -> str:
 
 def _describe_deadline(d: dict[str, Any]) -> str:
     title = _title(d)
+    if d.get("change") == "moved":
+        return _("Deadline moved: %(title)s") % {"title": title}
+    if d.get("change") == "added":
+        return _("Deadline added: %(title)s") % {"title": title}
     if d.get("state") == DeadlineState.MET:
         if d.get("late"):
             return _("Deadline met late: %(title)s") % {"title": title}
@@ -105,6 +109,19 @@ def describe(kind: str, data: dict[str, Any], text: str = "") -> str:
         }
     if kind == EntryKind.TASK:
         return _describe_task(d)
+    if kind == EntryKind.REMINDER:
+        return _("Reminder: “%(title)s” is due in %(n)s minutes") % {"title": _title(d), "n": d.get("lead_minutes")}
+    if kind == EntryKind.BREACH:
+        if d.get("target") == "task":
+            return _("Overdue: “%(title)s” was due and is not done") % {"title": _title(d)}
+        return _("Deadline missed: “%(title)s” — escalated") % {"title": _title(d)}
+    if kind == EntryKind.FIRST_HOUR:
+        return _("First hour over: %(t)s of %(tt)s first-hour steps and %(d)s of %(dt)s deadlines done in time") % {
+            "t": d.get("tasks_in_time", 0),
+            "tt": d.get("tasks_total", 0),
+            "d": d.get("deadlines_in_time", 0),
+            "dt": d.get("deadlines_total", 0),
+        }
     if kind == EntryKind.DEADLINE:
         return _describe_deadline(d)
     try:

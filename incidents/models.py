@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -460,3 +462,157 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()} {self.name}".strip()
+
+
+class AlarmKind(models.TextChoices):
+    REMINDER = "reminder", _("Reminder")
+    BREACH = "breach", _("Breach")
+    FIRST_HOUR = "first_hour", _("First-hour report")
+
+
+class AlarmQuerySet(models.QuerySet):
+    def pending(self) -> AlarmQuerySet:
+        return self.filter(handled_at__isnull=True, cancelled_at__isnull=True)
+
+
+class Alarm(models.Model):
+    """One moment at which something must happen: a reminder, a breach, the first-hour report.
+
+    The database is the truth and Celery the alarm clock. An alarm is handled exactly once: the
+    handler locks the incident, then this row, and acts only if it is neither handled nor
+    cancelled. Moving or cancelling a deadline cancels its alarms and creates new ones (a new
+    token), so a stale Celery message finds nothing to do.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="alarms")
+    deadline = models.ForeignKey("Deadline", null=True, blank=True, on_delete=models.PROTECT, related_name="alarms")
+    task = models.ForeignKey("Task", null=True, blank=True, on_delete=models.PROTECT, related_name="alarms")
+    kind = models.CharField(max_length=20, choices=AlarmKind.choices)
+    lead_minutes = models.PositiveIntegerField(null=True, blank=True)
+    fire_at = models.DateTimeField()
+    token = models.UUIDField(default=uuid.uuid4, editable=False)
+    # Set when an ETA message has been handed to the broker (only for alarms within the horizon).
+    armed_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_via = models.CharField(max_length=10, blank=True)  # "eta" or "sweep"
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AlarmQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["fire_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["fire_at"],
+                condition=Q(handled_at__isnull=True, cancelled_at__isnull=True),
+                name="alarm_pending_by_time",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(handled_at__isnull=True) | Q(cancelled_at__isnull=True), name="alarm_handled_or_cancelled"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} at {self.fire_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def lateness(self) -> float | None:
+        if self.handled_at is None:
+            return None
+        return (self.handled_at - self.fire_at).total_seconds()
+
+
+class Channel(models.TextChoices):
+    IN_APP = "in_app", _("In the console")
+    EMAIL = "email", _("E-mail")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+class NotificationState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class NotificationPreference(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email = models.BooleanField(_("by e-mail"), default=True)
+    # Empty: the console's default language (settings.LANGUAGE_CODE).
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class WebhookEndpoint(models.Model):
+    """An outside system told about reminders and breaches: JSON, signed with the shared secret."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(_("shared secret"), max_length=200)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Notification(models.Model):
+    """One message to one recipient over one channel. Failed deliveries are retried with backoff
+    and recorded; nothing is dropped silently."""
+
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    endpoint = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    alarm = models.ForeignKey(Alarm, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications")
+    event = models.CharField(_("event"), max_length=40)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"), blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=NotificationState.choices, default=NotificationState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        constraints = [
+            # The same alarm never notifies the same person, or endpoint, twice over a channel.
+            models.UniqueConstraint(
+                fields=["alarm", "channel", "recipient"],
+                condition=Q(alarm__isnull=False, recipient__isnull=False),
+                name="one_notification_per_alarm_recipient_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["alarm", "endpoint"],
+                condition=Q(alarm__isnull=False, endpoint__isnull=False),
+                name="one_notification_per_alarm_endpoint",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.event} → {self.recipient or self.endpoint}"

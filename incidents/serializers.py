@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from playbooks.models import CrisisKind, PlaybookVersion, VersionState
+from playbooks.models import Audience, CrisisKind, EscalationTarget, PlaybookVersion, VersionState
 
 from . import services
 from .describe import describe
@@ -13,6 +13,7 @@ from .models import (
     TRANSITION_NAMES,
     Deadline,
     Incident,
+    Notification,
     Role,
     RoleAssignment,
     Severity,
@@ -203,3 +204,29 @@ class MeetSerializer(serializers.Serializer):
 
 class WaiveSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=services.MAX_TEXT)
+
+
+class MoveSerializer(serializers.Serializer):
+    due_at = serializers.DateTimeField(help_text=_("The new due time, ISO-8601 with a time zone."))
+    reason = serializers.CharField(max_length=services.MAX_TEXT)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "channel", "event", "incident", "subject", "body", "state", "created_at", "sent_at", "read_at"]
+        read_only_fields = fields
+
+
+class AddDeadlineSerializer(serializers.Serializer):
+    audience = serializers.ChoiceField(choices=Audience.choices)
+    title = serializers.CharField(max_length=200)
+    due_at = serializers.DateTimeField()
+    remind_before_minutes = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=60 * 24 * 60), required=False, max_length=10
+    )
+    escalate_to = serializers.ListField(
+        child=serializers.ChoiceField(choices=EscalationTarget.choices), required=False, max_length=10
+    )
+    source = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TEXT)
+    met_by_statement = serializers.BooleanField(required=False, default=False)

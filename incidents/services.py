@@ -21,7 +21,7 @@ from config.errors import NotAllowed, RuleBroken
 from playbooks import services as playbook_services
 from playbooks.models import AutoComplete, ClockStart, CrisisKind, PlaybookVersion, Unit, VersionState
 
-from . import events, permissions, workdays
+from . import events, permissions, timers, workdays
 from .models import (
     SINGLE_HOLDER_ROLES,
     TRANSITION_NAMES,
@@ -29,6 +29,8 @@ from .models import (
     DeadlineState,
     EntryKind,
     Incident,
+    Notification,
+    NotificationPreference,
     Role,
     RoleAssignment,
     Severity,
@@ -80,17 +82,19 @@ def transition_labels() -> dict[str, str]:
 # --- The timeline --------------------------------------------------------------------------------
 
 
-def lock_incident(incident_id: int) -> Incident:
+def lock_incident(incident_id: int, *, skip_locked: bool = False) -> Incident | None:
     """Lock the incident's row for the rest of the current transaction and return it fresh.
 
     Every write to an incident takes this lock first; that serialises writers per incident, which
     makes the timeline sequence gapless and makes the rule checks that follow see the truth.
+    With `skip_locked` (PostgreSQL), return None instead of waiting when someone else holds it.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_incident() must run inside transaction.atomic().")
-    return (
-        Incident.objects.select_for_update(of=("self",)).select_related("commander", "spokesperson").get(pk=incident_id)
+    locked = Incident.objects.select_for_update(of=("self",), skip_locked=skip_locked).select_related(
+        "commander", "spokesperson"
     )
+    return locked.filter(pk=incident_id).first() if skip_locked else locked.get(pk=incident_id)
 
 
 def record(
@@ -193,6 +197,7 @@ def declare_incident(
         )
         incident = lock_incident(incident.pk)
         tasks, deadlines = _run_playbook(incident) if playbook_version else (0, 0)
+        timers.plan_incident(incident)
         playbook = None
         if playbook_version is not None:
             playbook = {
@@ -308,6 +313,8 @@ def transition_incident(incident_id: int, *, by, name: str, note: str = "") -> I
         before = incident.status
         method()
         incident.save()
+        if not incident.is_open:
+            timers.cancel(incident=incident)
         record(
             incident,
             EntryKind.TRANSITION,
@@ -515,6 +522,7 @@ def _finish_task(incident: Incident, task: Task, *, by, state: str, note: str) -
     task.completed_at = timezone.now()
     task.note = note
     task.save(update_fields=["state", "completed_by", "completed_at", "note"])
+    timers.cancel(task=task)
     record(incident, EntryKind.TASK, actor=by, text=note, data=task_data(task, in_time=task.in_time))
 
 
@@ -581,6 +589,7 @@ def update_task(task_id: int, *, by, state: str | None = None, assignee=_UNSET, 
             task.completed_at = None
             task.note = note
             task.save(update_fields=["state", "completed_by", "completed_at", "note"])
+            timers.plan_task(task)
             record(incident, EntryKind.TASK, actor=by, text=note, data=task_data(task))
     return task
 
@@ -632,6 +641,7 @@ def _meet(incident: Incident, deadline_id: int, *, by, evidence: str, evidence_r
     deadline.evidence = evidence
     deadline.evidence_ref = evidence_ref
     deadline.save(update_fields=["state", "met_at", "met_by", "evidence", "evidence_ref"])
+    timers.cancel(deadline=deadline)
     record(incident, EntryKind.DEADLINE, actor=by, text=evidence, data=deadline_data(deadline, late=late))
     return deadline
 
@@ -670,5 +680,116 @@ def waive_deadline(deadline_id: int, *, by, reason: str) -> Deadline:
         deadline.state = DeadlineState.WAIVED
         deadline.waived_reason = reason
         deadline.save(update_fields=["state", "waived_reason"])
+        timers.cancel(deadline=deadline)
         record(incident, EntryKind.DEADLINE, actor=by, text=reason, data=deadline_data(deadline))
     return deadline
+
+
+def add_deadline(
+    incident_id: int,
+    *,
+    by,
+    audience: str,
+    title: str,
+    due_at: datetime,
+    remind_before_minutes: list[int] | None = None,
+    escalate_to: list[str] | None = None,
+    source: str = "",
+    met_by_statement: bool = False,
+) -> Deadline:
+    """A deadline the playbook did not foresee, e.g. one the inspectors set (the commander records it)."""
+    from playbooks.models import Audience, EscalationTarget
+
+    errors: dict[str, str] = {}
+    if audience not in Audience.values:
+        errors["audience"] = _("Unknown audience.")
+    try:
+        title = _clean_text(title, "title", required=True, max_length=200)
+        source = _clean_text(source, "source", required=False)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if due_at is None or timezone.is_naive(due_at):
+        errors["due_at"] = _("Give a date and time with its time zone.")
+    leads = remind_before_minutes or []
+    if any(not isinstance(n, int) or isinstance(n, bool) or n <= 0 for n in leads):
+        errors["remind_before_minutes"] = _("Reminder lead times are whole numbers of minutes above zero.")
+    targets = escalate_to if escalate_to is not None else ["commander"]
+    if any(t not in EscalationTarget.values for t in targets):
+        errors["escalate_to"] = _("Unknown escalation target.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        incident = lock_incident(incident_id)
+        if not permissions.may_view(by, incident):
+            raise Incident.DoesNotExist
+        if not permissions.directs(by, incident):
+            raise NotAllowed(_("Only the commander or an admin may add a deadline."))
+        if not incident.is_open:
+            raise RuleBroken(_("The incident is %(status)s.") % {"status": incident.get_status_display()})
+        deadline = Deadline.objects.create(
+            incident=incident,
+            audience=audience,
+            title_zh=title,
+            title_en=title,
+            source=source,
+            due_at=due_at,
+            remind_before_minutes=",".join(str(n) for n in sorted(set(leads), reverse=True)),
+            escalate_to=",".join(targets),
+            met_by_statement=met_by_statement,
+        )
+        timers.plan_deadline(deadline)
+        record(incident, EntryKind.DEADLINE, actor=by, text=source, data=deadline_data(deadline, change="added"))
+    return deadline
+
+
+def move_deadline(deadline_id: int, *, by, due_at: datetime, reason: str) -> Deadline:
+    """Give a pending deadline a new due time (e.g. the regulator granted an extension). Its
+    reminders and breach follow it; alarms already handed to Celery become harmless."""
+    reason = _clean_text(reason, "reason", required=True)
+    if due_at is None or timezone.is_naive(due_at):
+        raise ValidationError({"due_at": _("Give a date and time with its time zone.")})
+    deadline = Deadline.objects.get(pk=deadline_id)
+    with transaction.atomic():
+        incident = lock_incident(deadline.incident_id)
+        if not permissions.may_view(by, incident):
+            raise Deadline.DoesNotExist
+        if not permissions.directs(by, incident):
+            raise NotAllowed(_("Only the commander or an admin may move a deadline."))
+        deadline = Deadline.objects.get(pk=deadline_id)
+        if deadline.state != DeadlineState.PENDING:
+            raise RuleBroken(
+                _("This deadline is already %(state)s.") % {"state": deadline.get_state_display()}, state=deadline.state
+            )
+        before = deadline.due_at
+        deadline.due_at = due_at
+        deadline.save(update_fields=["due_at"])
+        timers.plan_deadline(deadline)
+        record(
+            incident,
+            EntryKind.DEADLINE,
+            actor=by,
+            text=reason,
+            data=deadline_data(deadline, change="moved", before=before.isoformat()),
+        )
+    return deadline
+
+
+# --- Notification preferences -------------------------------------------------------------------------
+
+
+def set_notification_preference(user, *, email: bool, language: str) -> NotificationPreference:
+    """Each person chooses their channels (the console always; e-mail or not) and language."""
+    from django.conf import settings as django_settings
+
+    if language not in dict(django_settings.LANGUAGES):
+        raise ValidationError({"language": _("Unknown language.")})
+    preference, _created = NotificationPreference.objects.update_or_create(
+        user=user, defaults={"email": bool(email), "language": language}
+    )
+    return preference
+
+
+def mark_notifications_read(user) -> int:
+    return Notification.objects.filter(recipient=user, channel="in_app", read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -16,5 +16,7 @@ urlpatterns = [
     path("incidents/<int:pk>/deadlines/", api.IncidentDeadlines.as_view(), name="incident-deadlines"),
     path("deadlines/<int:pk>/meet/", api.DeadlineMeet.as_view(), name="deadline-meet"),
     path("deadlines/<int:pk>/waive/", api.DeadlineWaive.as_view(), name="deadline-waive"),
+    path("deadlines/<int:pk>/move/", api.DeadlineMove.as_view(), name="deadline-move"),
+    path("notifications/", api.MyNotifications.as_view(), name="my-notifications"),
     path("users/", api.UserList.as_view(), name="user-list"),
 ]

@@ -70,3 +70,21 @@ def api():
 @pytest.fixture
 def incident(commander):
     return factories.declare(commander, commander=commander)
+
+
+@pytest.fixture(scope="session")
+def timer_processes(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker and Celery beat on the test database and the suite's private queue."""
+    from types import SimpleNamespace
+
+    from config.celery import app
+    from tests.processes import celery_beat, celery_worker, test_database_env
+
+    app.control.purge()  # messages left by earlier tests that ran without a worker
+    env = test_database_env()
+    worker = celery_worker(env).start()
+    beat = celery_beat(env, tmp_path_factory.mktemp("beat")).start()
+    yield SimpleNamespace(worker=worker, beat=beat, env=env)
+    beat.stop()
+    worker.stop()
+    app.control.purge()

@@ -139,6 +139,21 @@ def _waive(user, own):
     return attempt(lambda: services.waive_deadline(deadline.pk, by=user, reason="No owners affected."))
 
 
+@check("Add a deadline or move one")
+def _add_or_move(user, own):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    incident = _playbook_incident(user, own)
+    due = timezone.now() + timedelta(days=1)
+    added = attempt(lambda: services.add_deadline(incident.pk, by=user, audience="regulator", title="x", due_at=due))
+    deadline = Deadline.objects.get(incident=incident, code="customer-reply")
+    moved = attempt(lambda: services.move_deadline(deadline.pk, by=user, due_at=due, reason="extension"))
+    assert added == moved
+    return added
+
+
 @check("Edit playbooks in the admin site")
 def _playbooks(user, own):
     return user.is_staff and user.has_perm("playbooks.change_playbook")

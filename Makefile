@@ -27,6 +27,7 @@ format: $(STAMP)
 
 messages: $(STAMP)
 	@$(PY) manage.py makemessages -l zh_Hans --no-location --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*'
+	@$(PY) manage.py makemessages -l zh_Hans -d djangojs --no-location --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'staticfiles/*'
 	@$(PY) manage.py compilemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*'
 
 # Benchmarks run against their own SQLite file (or DATABASE_URL) and the Redis at REDIS_URL.

@@ -8,13 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402 - Django must be set up first
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from crisis.routing import websocket_application  # noqa: E402
+from crisis.routing import websocket_application  # noqa: E402 - origin and auth checks live there
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(websocket_application),
-    }
-)
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})

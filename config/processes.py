@@ -111,3 +111,9 @@ def wait_for(condition, timeout: float, interval: float = 0.1):
         time.sleep(interval)
         value = condition()
     return value
+
+
+def asgi_server(env: dict[str, str], port: int, name: str = "asgi") -> Process:
+    args = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+            "--no-access-log", "--ws-ping-interval", "20", "--ws-ping-timeout", "20"]  # fmt: skip
+    return Process(f"uvicorn {name}", args, env, ready_marker="Uvicorn running on")

@@ -1,8 +1,12 @@
-"""Pushes each committed timeline entry to everyone watching (see crisis.fanout for the receiving side)."""
+"""Publishing: each committed timeline entry goes to Redis once, already serialised.
+
+Every ASGI process runs one subscription (crisis.fanout) that forwards the same text to its
+local websockets. Web processes and Celery workers publish the same way (the hook runs after
+commit wherever the service ran).
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 from functools import cache
 
@@ -14,12 +18,8 @@ from incidents.events import TimelineEvent
 log = logging.getLogger(__name__)
 
 
-def incident_channel(incident_id: int) -> str:
-    return f"{settings.CHANNEL_LAYER_PREFIX}:live:incident:{incident_id}"
-
-
-def board_channel() -> str:
-    return f"{settings.CHANNEL_LAYER_PREFIX}:live:board"
+def live_channel() -> str:
+    return f"{settings.CHANNEL_LAYER_PREFIX}:live"
 
 
 @cache
@@ -28,8 +28,5 @@ def _client() -> redis.Redis:
 
 
 def on_timeline_event(event: TimelineEvent) -> None:
-    """Runs after commit. Serialise once; every receiving process forwards the same bytes."""
-    payload = json.dumps(event.as_message(), ensure_ascii=False, separators=(",", ":"))
-    client = _client()
-    client.publish(incident_channel(event.incident_id), payload)
-    client.publish(board_channel(), payload)
+    """Runs after commit (see incidents.events). Serialise once, publish once."""
+    _client().publish(live_channel(), event.wire())

@@ -3,16 +3,26 @@
 `incidents` never imports the apps above it. They subscribe here (crisis does, in its AppConfig)
 and receive each timeline entry after the transaction that wrote it has committed. A subscriber
 that fails is logged and never breaks the write, which is already durable by then.
+
+The wire format of an entry (`wire`) is built here, once per entry, and used both for live
+delivery and for replaying history to a client that resumes after a sequence number, so the
+two can never differ.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .models import TimelineEntry
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +35,51 @@ class TimelineEvent:
     at: str  # ISO-8601
     actor_id: int | None
     data: dict[str, Any] = field(default_factory=dict)
+    # The sentence for the entry in each language, so that no receiver has to render it.
+    message: dict[str, str] = field(default_factory=dict)
+    # Restricted incidents' events reach only those who may see them (the board filters on this).
+    restricted: bool = False
 
     def as_message(self) -> dict[str, Any]:
-        """The websocket message shape of DESIGN.md."""
+        """The websocket message shape of DESIGN.md (plus the sentence in each language)."""
         return {
             "seq": self.seq,
             "type": self.type,
             "incident": self.incident_id,
             "at": self.at,
             "data": self.data,
+            "message": self.message,
+            "restricted": self.restricted,
         }
+
+    def wire(self) -> str:
+        return json.dumps(self.as_message(), ensure_ascii=False, separators=(",", ":"))
+
+
+def messages(kind: str, data: dict[str, Any], text: str) -> dict[str, str]:
+    from .describe import describe
+
+    out = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            out[code] = describe(kind, data, text)
+    return out
+
+
+def event_for(entry: TimelineEntry, *, restricted: bool, actor=None) -> TimelineEvent:
+    from .services import person
+
+    actor = actor if actor is not None else entry.actor
+    return TimelineEvent(
+        incident_id=entry.incident_id,
+        seq=entry.seq,
+        type=entry.kind,
+        at=entry.at.isoformat(),
+        actor_id=entry.actor_id,
+        data={**entry.data, "text": entry.text, "actor": person(actor)},
+        message=messages(entry.kind, entry.data, entry.text),
+        restricted=restricted,
+    )
 
 
 Subscriber = Callable[[TimelineEvent], None]
@@ -62,8 +107,5 @@ def _deliver(event: TimelineEvent) -> None:
             subscriber(event)
         except Exception:  # a broken subscriber must not affect the others or the writer
             log.exception(
-                "Timeline subscriber %r failed for incident %s seq %s",
-                subscriber,
-                event.incident_id,
-                event.seq,
+                "Timeline subscriber %r failed for incident %s seq %s", subscriber, event.incident_id, event.seq
             )

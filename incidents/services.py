@@ -110,16 +110,7 @@ def record(
     Incident.objects.filter(pk=incident.pk).update(last_seq=seq)
     incident.last_seq = seq
     entry = TimelineEntry.objects.create(incident=incident, seq=seq, kind=kind, actor=actor, text=text, data=data or {})
-    events.announce(
-        events.TimelineEvent(
-            incident_id=incident.pk,
-            seq=seq,
-            type=kind,
-            at=entry.at.isoformat(),
-            actor_id=getattr(actor, "pk", None),
-            data={**entry.data, "text": text, "actor": person(actor)},
-        )
-    )
+    events.announce(events.event_for(entry, restricted=incident.restricted, actor=actor))
     return entry
 
 

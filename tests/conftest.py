@@ -88,3 +88,22 @@ def timer_processes(django_db_setup, django_db_blocker, tmp_path_factory):
     beat.stop()
     worker.stop()
     app.control.purge()
+
+
+@pytest.fixture(scope="session")
+def asgi_servers(django_db_setup, django_db_blocker):
+    """Two real uvicorn processes on the test database, sharing the suite's Redis."""
+    from types import SimpleNamespace
+
+    from config.redis_runtime import free_port
+    from tests.processes import asgi_server, test_database_env
+
+    env = test_database_env()
+    servers = []
+    for name in ("a", "b"):
+        port = free_port()
+        process = asgi_server(env, port, name).start()
+        servers.append(SimpleNamespace(process=process, port=port, url=f"http://127.0.0.1:{port}"))
+    yield servers
+    for server in servers:
+        server.process.stop()

@@ -20,3 +20,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_SQLITE_PATH", str(VAR_DIR / "test.sqlite3"))}
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Connections are closed after each use, so that no thread-pool connection outlives the test
+# database (PostgreSQL refuses to drop a database that still has sessions).
+DATABASES["default"]["CONN_MAX_AGE"] = 0

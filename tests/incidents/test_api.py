@@ -113,6 +113,8 @@ def test_detail_and_404s(api, incident, commander):
     assert missing.status_code == 404
     assert missing.json() == {"detail": "Not found."}
     assert client.get("/api/no-such-thing/").status_code == 404
+    unknown_post = client.post("/api/no-such-thing/", {"x": 1}, format="json")
+    assert unknown_post.status_code == 404 and unknown_post.json() == {"detail": "Not found."}
 
 
 def test_restricted_incident_is_404_to_outsiders(api, commander, responder):

@@ -1,0 +1,230 @@
+"""Websockets: /ws/incidents/{id}/?after=SEQ (the war room) and /ws/board/.
+
+Timeline messages: {"seq", "type", "incident", "at", "data", "message"} — `message` holds the
+entry's sentence in each language. Other messages carry a `type` and no `seq`: presence,
+typing, heartbeat, error. Close codes: 4400 bad request, 4401 not signed in, 4403 origin refused,
+4404 no such incident (or not yours to see), 4008 too slow (reconnect with ?after=).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from incidents import permissions, services
+from incidents.events import event_for
+from incidents.models import Incident, TimelineEntry
+
+from .fanout import BoardFeed, Stream, get_hub
+
+HEARTBEAT_SECONDS = 25
+PRESENCE_TTL_SECONDS = 70
+MAX_CLIENT_MESSAGE = 4096
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    """What both websockets share: the writer task, heartbeats, and refusing strangers."""
+
+    # Live events come from the process's hub (crisis.fanout), not from a per-connection
+    # channel-layer receive loop.
+    channel_layer_alias = None
+
+    async def start_writer(self, queue: asyncio.Queue) -> None:
+        self._tasks = [
+            asyncio.get_running_loop().create_task(self._write(queue)),
+            asyncio.get_running_loop().create_task(self._heartbeat()),
+        ]
+
+    async def _write(self, queue: asyncio.Queue) -> None:
+        while True:
+            text = await queue.get()
+            await self.send(text_data=text)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await self.send(text_data=json.dumps({"type": "heartbeat", "at": timezone.now().isoformat()}))
+            await self.on_heartbeat()
+
+    async def on_heartbeat(self) -> None:
+        pass
+
+    def too_slow(self) -> None:
+        asyncio.get_running_loop().create_task(self.close(code=4008))
+
+    async def stop_tasks(self) -> None:
+        for task in getattr(self, "_tasks", []):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def refuse(self, code: int) -> None:
+        # Accept first so that the client learns why (a refused handshake carries no code).
+        await self.accept()
+        await self.close(code=code)
+
+    async def send_error(self, error: str) -> None:
+        await self.send(text_data=json.dumps({"type": "error", "error": error}))
+
+
+@database_sync_to_async
+def _visible_incident(incident_id: int, user) -> Incident | None:
+    try:
+        return services.get_visible_incident(incident_id, user)
+    except Incident.DoesNotExist:
+        return None
+
+
+@database_sync_to_async
+def _still_visible(incident_id: int, user) -> bool:
+    return Incident.objects.filter(pk=incident_id).visible_to(user).exists()
+
+
+def _replay(incident_id: int, restricted: bool):
+    @database_sync_to_async
+    def fetch(after: int, upto: int | None, limit: int) -> list[tuple[int, str]]:
+        entries = TimelineEntry.objects.filter(incident_id=incident_id, seq__gt=after).select_related("actor")
+        if upto is not None:
+            entries = entries.filter(seq__lte=upto)
+        return [(e.seq, event_for(e, restricted=restricted).wire()) for e in entries.order_by("seq")[:limit]]
+
+    return fetch
+
+
+class IncidentConsumer(LiveConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return await self.refuse(4401)
+        try:
+            self.incident_id = int(self.scope["url_route"]["kwargs"]["pk"])
+            raw_after = parse_qs(self.scope.get("query_string", b"").decode()).get("after", ["0"])[0]
+            after = int(raw_after)
+            if after < 0:
+                raise ValueError
+        except (KeyError, ValueError):
+            return await self.refuse(4400)
+        incident = await _visible_incident(self.incident_id, user)
+        if incident is None:
+            return await self.refuse(4404)
+        await self.accept()
+        self.hub = await get_hub()
+        # A client that claims to have seen more than exists (a stale page, a reset database)
+        # would otherwise wait for sequence numbers it has "seen" and miss what comes next.
+        after = min(after, incident.last_seq)
+        self.stream = Stream(after=after, fetch=_replay(incident.pk, incident.restricted), on_overflow=self.too_slow)
+        # Join before replaying: whatever commits from now on arrives live; what came before is
+        # in the database. The stream drops the overlap.
+        self.hub.join(self.incident_id, self.stream)
+        await self.start_writer(self.stream.queue)
+        await self.stream.catch_up()
+        self.presence_member = json.dumps(
+            {"id": user.pk, "name": services.display_name(user), "c": uuid.uuid4().hex[:12]}, ensure_ascii=False
+        )
+        await self._presence(join=True)
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "stream"):
+            self.hub.leave(self.incident_id, self.stream)
+            await self.stop_tasks()
+            with contextlib.suppress(Exception):
+                await self._presence(join=False)
+
+    async def on_heartbeat(self) -> None:
+        # Whoever lost the right to see the incident (e.g. it became restricted) is let go.
+        if not await _still_visible(self.incident_id, self.scope["user"]):
+            await self.close(code=4404)
+            return
+        await self._presence(join=True)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Messages from the client: {"type": "ping"}, {"type": "here"}, {"type": "typing", "typing": bool}."""
+        if text_data is None or len(text_data) > MAX_CLIENT_MESSAGE:
+            return await self.send_error("Send JSON text of at most 4096 characters.")
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            return await self.send_error("Not JSON.")
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            return await self.send_error('Send an object with a "type".')
+        kind = message["type"]
+        if kind == "ping":
+            return await self.send(text_data=json.dumps({"type": "pong", "at": timezone.now().isoformat()}))
+        if kind == "here":
+            return await self._presence(join=True)
+        if kind == "typing":
+            if not isinstance(message.get("typing"), bool):
+                return await self.send_error('"typing" must be true or false.')
+            user = self.scope["user"]
+            return await self.hub.publish(
+                {
+                    "type": "typing",
+                    "incident": self.incident_id,
+                    "typing": message["typing"],
+                    "user": {"id": user.pk, "name": services.display_name(user)},
+                }
+            )
+        return await self.send_error(f"Unknown message type: {kind[:40]}")
+
+    async def _presence(self, *, join: bool) -> None:
+        """Who is in the room: a Redis sorted set per incident, scored by expiry, shared by all
+        servers; every change is announced to the room."""
+        redis = self.hub.client
+        key = f"{settings.CHANNEL_LAYER_PREFIX}:presence:{self.incident_id}"
+        now = time.time()
+        if join:
+            await redis.zadd(key, {self.presence_member: now + PRESENCE_TTL_SECONDS})
+        else:
+            await redis.zrem(key, self.presence_member)
+        await redis.zremrangebyscore(key, "-inf", now)
+        await redis.expire(key, PRESENCE_TTL_SECONDS * 2)
+        people = {}
+        for member in await redis.zrange(key, 0, -1):
+            entry = json.loads(member)
+            people[entry["id"]] = entry["name"]
+        await self.hub.publish(
+            {
+                "type": "presence",
+                "incident": self.incident_id,
+                "users": [{"id": pk, "name": name} for pk, name in sorted(people.items())],
+            }
+        )
+
+
+class BoardConsumer(LiveConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return await self.refuse(4401)
+        sees_restricted = await database_sync_to_async(permissions.sees_restricted)(user)
+        await self.accept()
+        self.hub = await get_hub()
+        self.feed = BoardFeed(sees_restricted=sees_restricted, on_overflow=self.too_slow)
+        self.hub.board.add(self.feed)
+        await self.start_writer(self.feed.queue)
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "feed"):
+            self.hub.board.discard(self.feed)
+            await self.stop_tasks()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data and len(text_data) <= MAX_CLIENT_MESSAGE:
+            with contextlib.suppress(ValueError):
+                if json.loads(text_data) == {"type": "ping"}:
+                    return await self.send(text_data=json.dumps({"type": "pong"}))
+        await self.send_error('The board only answers {"type": "ping"}.')
+
+
+class UnknownConsumer(LiveConsumer):
+    async def connect(self) -> None:
+        await self.refuse(4404)

@@ -1,0 +1,239 @@
+"""The war room: one incident, live. The page is server-rendered in panels; crisis/static/crisis/
+warroom.js keeps it live over the websocket, appending timeline entries and re-fetching a panel
+when an event changes what it shows. Actions post to the views below, which call the services
+and answer an htmx request with the panel to swap in (or a redirect without JavaScript)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from incidents import permissions, services
+from incidents.describe import describe
+from incidents.models import Deadline, Incident, Task, TimelineEntry
+from incidents.timers import FIRST_HOUR
+
+from .forms import DeadlineForm, NoteForm, RoleForm, TaskForm, TransitionForm
+from .views import _call_service, _incident_or_404
+
+TIMELINE_WINDOW = 100
+
+PANELS = ("header", "deadlines", "checklist", "roles")
+
+
+def _timeline_items(entries: list[TimelineEntry]) -> list[dict[str, Any]]:
+    return [{"entry": e, "message": describe(e.kind, e.data, e.text)} for e in entries]
+
+
+def _window(incident: Incident, before: int | None = None) -> list[TimelineEntry]:
+    """The newest TIMELINE_WINDOW entries (before a sequence number), oldest first: the page never
+    loads the whole history, so it costs the same with ten entries or ten thousand."""
+    entries = TimelineEntry.objects.filter(incident=incident).select_related("actor")
+    if before is not None:
+        entries = entries.filter(seq__lt=before)
+    window = list(entries.order_by("-seq")[:TIMELINE_WINDOW])
+    window.reverse()
+    return window
+
+
+def header_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    labels = services.transition_labels()
+    user = request.user
+    return {
+        "transitions": [(name, labels.get(name, name)) for name in services.allowed_transitions(incident, user)],
+        "may_change_command": permissions.may_change_command(user, incident) and incident.is_open,
+        "first_hour_ends": incident.declared_at + FIRST_HOUR,
+    }
+
+
+def deadlines_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    return {
+        "deadlines": list(Deadline.objects.filter(incident=incident).select_related("met_by").order_by("due_at", "pk")),
+        "may_meet": incident.is_open and services.may_meet_deadline(request.user, incident),
+    }
+
+
+def checklist_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    tasks = list(
+        Task.objects.filter(incident=incident).select_related("assignee", "completed_by").order_by("order", "pk")
+    )
+    assignments = list(incident.assignments.filter(ended_at__isnull=True).values_list("user_id", "role"))
+    user, directs = request.user, permissions.directs(request.user, incident)
+    my_roles = {role for user_id, role in assignments if user_id == user.pk}
+    for task in tasks:
+        # The same rule as services.may_work_task, from rows already loaded (no query per task).
+        task.workable = incident.is_open and (directs or task.assignee_id == user.pk or task.owner_role in my_roles)
+    return {"tasks": tasks}
+
+
+def roles_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    return {"roles": incident.assignments.filter(ended_at__isnull=True).select_related("user"), "role_form": RoleForm()}
+
+
+PANEL_CONTEXT: dict[str, Callable[[HttpRequest, Incident], dict[str, Any]]] = {
+    "header": header_context,
+    "deadlines": deadlines_context,
+    "checklist": checklist_context,
+    "roles": roles_context,
+}
+
+
+def _base(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    return {
+        "incident": incident,
+        "now": timezone.now(),
+        "directs": permissions.directs(request.user, incident),
+        "time_zone": settings.TIME_ZONE,
+    }
+
+
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident_or_404(request, pk)
+    context = _base(request, incident)
+    for build in PANEL_CONTEXT.values():
+        context.update(build(request, incident))
+    window = _window(incident)
+    context.update(
+        {
+            "playbook_version": incident.playbook_version,
+            "timeline": _timeline_items(window),
+            "timeline_first": window[0].seq if window else 0,
+            "may_note": permissions.may_note(request.user, incident),
+            "note_form": NoteForm(),
+        }
+    )
+    return TemplateResponse(request, "crisis/incident.html", context)
+
+
+def panel(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    if name not in PANEL_CONTEXT:
+        raise Http404
+    incident = _incident_or_404(request, pk)
+    context = {**_base(request, incident), **PANEL_CONTEXT[name](request, incident)}
+    return TemplateResponse(request, f"crisis/panels/{name}.html", context)
+
+
+def timeline_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Older history, a window at a time (?before=SEQ), for the timeline's infinite scroll."""
+    incident = _incident_or_404(request, pk)
+    try:
+        before = int(request.GET.get("before", ""))
+    except ValueError:
+        return HttpResponse(_("“before” must be a whole number."), status=400)
+    window = _window(incident, before=max(before, 1))
+    return TemplateResponse(
+        request,
+        "crisis/panels/timeline_entries.html",
+        {"timeline": _timeline_items(window), "timeline_first": window[0].seq if window else 0, "older_page": True},
+    )
+
+
+def _after_action(request: HttpRequest, pk: int, panel_name: str | None, anchor: str = "") -> HttpResponse:
+    """htmx gets the panel to swap in (messages included); a plain form post gets the page."""
+    if request.htmx and panel_name:
+        response = panel(request, pk, panel_name)
+        response.render()
+        return response
+    if request.htmx:
+        return HttpResponse(status=204)
+    return redirect(reverse("crisis:incident", args=[pk]) + anchor)
+
+
+def _form_errors(request: HttpRequest, form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
+@require_POST
+def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    _incident_or_404(request, pk)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        done = _call_service(
+            request,
+            None,
+            lambda: services.transition_incident(
+                pk, by=request.user, name=form.cleaned_data["transition"], note=form.cleaned_data["note"]
+            ),
+        )
+        if done is not None:
+            messages.success(request, _("Status is now %(status)s.") % {"status": done.get_status_display()})
+    else:
+        messages.error(request, _("That request was not understood."))
+    return redirect("crisis:incident", pk=pk)
+
+
+@require_POST
+def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
+    _incident_or_404(request, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        _call_service(request, form, lambda: services.add_note(pk, by=request.user, text=form.cleaned_data["text"]))
+    if form.errors and request.htmx:
+        return HttpResponse(" ".join(e for errors in form.errors.values() for e in errors), status=400)
+    _form_errors(request, form)
+    # The note reaches every open war room, this one included, through the websocket.
+    return _after_action(request, pk, None, "#timeline")
+
+
+@require_POST
+def incident_role(request: HttpRequest, pk: int) -> HttpResponse:
+    _incident_or_404(request, pk)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        done = _call_service(request, form, lambda: services.assign_role(pk, by=request.user, **form.cleaned_data))
+        if done is not None:
+            messages.success(request, _("Role assigned."))
+    _form_errors(request, form)
+    return _after_action(request, pk, "roles", "#panel-roles")
+
+
+@require_POST
+def role_end(request: HttpRequest, pk: int, assignment_id: int) -> HttpResponse:
+    _incident_or_404(request, pk)
+    if _call_service(request, None, lambda: services.end_role(assignment_id, by=request.user)) is not None:
+        messages.success(request, _("Role ended."))
+    return _after_action(request, pk, "roles", "#panel-roles")
+
+
+@require_POST
+def task_update(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
+    _incident_or_404(request, pk)
+    form = TaskForm(request.POST)
+    if form.is_valid():
+        _call_service(
+            request,
+            form,
+            lambda: services.update_task(
+                task_id, by=request.user, state=form.cleaned_data["state"], note=form.cleaned_data["note"]
+            ),
+        )
+    _form_errors(request, form)
+    return _after_action(request, pk, "checklist", "#panel-checklist")
+
+
+@require_POST
+def deadline_update(request: HttpRequest, pk: int, deadline_id: int) -> HttpResponse:
+    _incident_or_404(request, pk)
+    form = DeadlineForm(request.POST)
+    if form.is_valid():
+        text = form.cleaned_data["text"]
+        if form.cleaned_data["action"] == "meet":
+            call = lambda: services.meet_deadline(deadline_id, by=request.user, evidence=text)  # noqa: E731
+        else:
+            call = lambda: services.waive_deadline(deadline_id, by=request.user, reason=text)  # noqa: E731
+        if _call_service(request, form, call) is not None:
+            messages.success(request, _("Deadline updated."))
+    _form_errors(request, form)
+    return _after_action(request, pk, "deadlines", "#panel-deadlines")

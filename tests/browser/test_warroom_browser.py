@@ -1,0 +1,155 @@
+"""The war room and the board in headless Chromium (Debian's package), against real uvicorn
+servers: two people in one room, live updates within two seconds, and a dropped connection
+that resumes and shows what it missed. Screenshots go to test-artifacts/ (and to
+docs/screenshots/ for the README with UPDATE_SCREENSHOTS=1)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from incidents import services
+from playbooks.exchange import import_text
+from tests import factories
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+SAMPLE = (ROOT / "playbooks" / "defaults" / "site-safety.yaml").read_text(encoding="utf-8")
+PASSWORD = "pw-for-tests-1"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)"
+    ),
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
+    # between browser steps are ordinary synchronous ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+def sign_in(browser, server, user, *, locale="en", viewport=None):
+    context = browser.new_context(locale=locale, viewport=viewport or {"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server.url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url(f"{server.url}/")
+    return page
+
+
+def shoot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        target = ROOT / "docs" / "screenshots"
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target / path.name)
+
+
+@pytest.fixture
+def scene():
+    """A site accident on the default playbook, with a commander, a PR officer, some history."""
+    import_text(SAMPLE, publish=True)
+    commander = factories.commander_user(username="zhangwei", first_name="张伟")
+    pr = factories.pr_user(username="wangfang", first_name="王芳")
+    incident = factories.declare(
+        commander,
+        commander=commander,
+        title="3号楼脚手架局部坍塌",
+        summary="两名工人受伤，已送医；现场已封锁。",
+        location="阳光花园二期",
+        severity=2,
+    )
+    services.transition_incident(incident.pk, by=commander, name="activate", note="启动应急预案。")
+    services.assign_role(incident.pk, by=commander, user=pr, role="spokesperson")
+    services.add_note(incident.pk, by=commander, text="120 已到场，两名伤者送往市一医院。")
+    return incident, commander, pr
+
+
+def test_two_people_in_one_room_see_each_others_actions_within_two_seconds(browser, asgi_servers, scene):
+    from playwright.sync_api import expect
+
+    a, b = asgi_servers
+    incident, commander, pr = scene
+    cmd = sign_in(browser, a, commander, locale="zh-CN")
+    spokes = sign_in(browser, b, pr, locale="zh-CN")
+    for page, server in ((cmd, a), (spokes, b)):
+        page.goto(f"{server.url}/incidents/{incident.pk}/")
+        expect(page.locator("#presence-list")).to_contain_text("张伟", timeout=5000)
+    expect(spokes.locator("#presence-list")).to_contain_text("王芳", timeout=5000)
+
+    cmd.fill("#note-form textarea", "住建局已电话报告，回执号 A-0042。")
+    cmd.click("#note-form button[type=submit]")
+    expect(spokes.locator("#timeline")).to_contain_text("回执号 A-0042", timeout=2000)
+    expect(cmd.locator("#timeline")).to_contain_text("回执号 A-0042", timeout=2000)
+
+    # The spokesperson ticks a checklist step; the commander's checklist follows.
+    step = spokes.locator("#panel-checklist li.task.state-open", has_text="统一口径并通知员工").first
+    step.locator("button.tick").click()
+    expect(cmd.locator("#panel-checklist li.task.state-done", has_text="统一口径并通知员工")).to_be_visible(
+        timeout=2000
+    )
+    expect(cmd.locator("#timeline")).to_contain_text("统一口径并通知员工", timeout=2000)
+    shoot(cmd, "warroom-zh")
+
+    phone = sign_in(browser, a, commander, locale="zh-CN", viewport={"width": 390, "height": 844})
+    phone.goto(f"{a.url}/incidents/{incident.pk}/")
+    expect(phone.locator("#timeline")).to_contain_text("回执号 A-0042")
+    shoot(phone, "warroom-phone")
+
+
+def test_a_dropped_connection_resumes_and_shows_what_it_missed(browser, asgi_servers, scene):
+    from playwright.sync_api import expect
+
+    _, b = asgi_servers
+    incident, commander, pr = scene
+    watcher = sign_in(browser, b, pr)
+    watcher.goto(f"{b.url}/incidents/{incident.pk}/")
+    expect(watcher.locator("#presence-list")).to_contain_text("王芳", timeout=5000)
+
+    b.process.kill()  # the server the watcher is connected to dies
+    expect(watcher.locator("#live-banner")).to_contain_text("Live connection lost", timeout=5000)
+    for n in range(3):
+        services.add_note(incident.pk, by=commander, text=f"Missed while offline {n}")
+    b.process.start()
+    for n in range(3):
+        expect(watcher.locator("#timeline")).to_contain_text(f"Missed while offline {n}", timeout=20000)
+    expect(watcher.locator("#live-banner")).to_contain_text("restored", timeout=5000)
+    seqs = watcher.locator("#timeline li.entry").evaluate_all("items => items.map(i => Number(i.dataset.seq))")
+    assert seqs == sorted(set(seqs)), seqs  # in order, nothing twice
+    assert seqs[-1] - seqs[0] + 1 == len(seqs)  # nothing missing
+
+
+def test_the_board_updates_live_and_shows_the_next_deadline(browser, asgi_servers, scene):
+    from playwright.sync_api import expect
+
+    a, _ = asgi_servers
+    incident, commander, _ = scene
+    page = sign_in(browser, a, commander)
+    expect(page.locator("#board-table")).to_contain_text("3号楼脚手架局部坍塌")
+    expect(page.locator(f'tr[data-incident="{incident.pk}"] .countdown')).to_contain_text("in ", timeout=3000)
+    factories.declare(commander, title="Weibo storm over handover delays", kind="online_outrage", severity=3)
+    expect(page.locator("#board-table")).to_contain_text("Weibo storm over handover delays", timeout=5000)
+    shoot(page, "board-en")
+    services.transition_incident(incident.pk, by=commander, name="contain")
+    expect(page.locator(f'tr[data-incident="{incident.pk}"] .status')).to_contain_text("Contained", timeout=5000)

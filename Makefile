@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint format messages bench-timers clean
+.PHONY: run test lint format messages bench-timers bench-fanout clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ BENCH_DB := SQLITE_PATH=$(CURDIR)/var/bench.sqlite3
 bench-timers: $(STAMP)
 	@$(BENCH_DB) $(PY) manage.py migrate -v0
 	@$(BENCH_DB) $(PY) manage.py bench_timers $(ARGS)
+
+bench-fanout: $(STAMP)
+	@$(BENCH_DB) $(PY) manage.py migrate -v0
+	@$(BENCH_DB) $(PY) manage.py bench_fanout $(ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from config import redis_runtime
+from config.processes import UVICORN_WS_OPTIONS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CRISIS_VAR_DIR", BASE_DIR / "var"))
@@ -99,7 +100,7 @@ def main() -> int:
         start(
             "ASGI server (uvicorn)",
             [PY, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
-             "--no-access-log", "--ws-ping-interval", "20", "--ws-ping-timeout", "20"],
+             "--no-access-log", *UVICORN_WS_OPTIONS],
         )  # fmt: skip
         start(
             "Celery worker",

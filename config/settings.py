@@ -105,6 +105,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "crisis.sqlite3")),
+            # Keep connections (as for PostgreSQL): opening one costs more than most queries.
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 # Writers take the lock when the transaction starts, so two writers never deadlock
                 # upgrading a read lock; WAL lets readers (the board) run beside the writer.

@@ -11,23 +11,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 import uuid
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 from django.utils import timezone
 
 from incidents import permissions, services
 from incidents.events import event_for
 from incidents.models import Incident, TimelineEntry
 
+from . import presence
 from .fanout import BoardFeed, Stream, get_hub
 
 HEARTBEAT_SECONDS = 25
-PRESENCE_TTL_SECONDS = 70
+VISIBILITY_EVERY = 10  # heartbeats between checks that the viewer may still see the incident
 MAX_CLIENT_MESSAGE = 4096
 
 
@@ -45,9 +44,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         ]
 
     async def _write(self, queue: asyncio.Queue) -> None:
+        send = self.base_send  # the server's own send: the consumer's wrappers add nothing here
         while True:
-            text = await queue.get()
-            await self.send(text_data=text)
+            await send({"type": "websocket.send", "text": await queue.get()})
 
     async def _heartbeat(self) -> None:
         while True:
@@ -140,8 +139,11 @@ class IncidentConsumer(LiveConsumer):
                 await self._presence(join=False)
 
     async def on_heartbeat(self) -> None:
-        # Whoever lost the right to see the incident (e.g. it became restricted) is let go.
-        if not await _still_visible(self.incident_id, self.scope["user"]):
+        # Whoever lost the right to see the incident (left a restricted incident, was disabled)
+        # is let go within a few minutes; checking at every heartbeat would cost a query per
+        # connection every 25 seconds.
+        self.heartbeats = getattr(self, "heartbeats", 0) + 1
+        if self.heartbeats % VISIBILITY_EVERY == 0 and not await _still_visible(self.incident_id, self.scope["user"]):
             await self.close(code=4404)
             return
         await self._presence(join=True)
@@ -176,28 +178,14 @@ class IncidentConsumer(LiveConsumer):
         return await self.send_error(f"Unknown message type: {kind[:40]}")
 
     async def _presence(self, *, join: bool) -> None:
-        """Who is in the room: a Redis sorted set per incident, scored by expiry, shared by all
-        servers; every change is announced to the room."""
-        redis = self.hub.client
-        key = f"{settings.CHANNEL_LAYER_PREFIX}:presence:{self.incident_id}"
-        now = time.time()
-        if join:
-            await redis.zadd(key, {self.presence_member: now + PRESENCE_TTL_SECONDS})
-        else:
-            await redis.zrem(key, self.presence_member)
-        await redis.zremrangebyscore(key, "-inf", now)
-        await redis.expire(key, PRESENCE_TTL_SECONDS * 2)
-        people = {}
-        for member in await redis.zrange(key, 0, -1):
-            entry = json.loads(member)
-            people[entry["id"]] = entry["name"]
-        await self.hub.publish(
-            {
-                "type": "presence",
-                "incident": self.incident_id,
-                "users": [{"id": pk, "name": name} for pk, name in sorted(people.items())],
-            }
-        )
+        people, changed = await presence.update(self.hub.client, self.incident_id, self.presence_member, here=join)
+        message = {"type": "presence", "incident": self.incident_id, "users": people}
+        if changed:
+            await self.hub.publish(message)
+        elif join and not getattr(self, "presence_sent", False):
+            # Nothing changed for the others, but a newcomer needs the list.
+            self.stream.offer(None, json.dumps(message, ensure_ascii=False))
+        self.presence_sent = True
 
 
 class BoardConsumer(LiveConsumer):

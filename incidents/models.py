@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from playbooks.models import Audience, AutoComplete, CrisisKind, Phase, PlaybookVersion, Role, localized
+from playbooks.models import Audience, AutoComplete, CrisisKind, Phase, PlaybookVersion, Role, bilingual
 
 from . import permissions
 
@@ -372,13 +372,9 @@ class Task(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def title(self) -> str:
-        return localized(self, "title")
+    title = bilingual("title")
 
-    @property
-    def instructions(self) -> str:
-        return localized(self, "instructions")
+    instructions = bilingual("instructions")
 
     @property
     def in_time(self) -> bool | None:
@@ -429,9 +425,7 @@ class Deadline(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def title(self) -> str:
-        return localized(self, "title")
+    title = bilingual("title")
 
     @property
     def reminder_leads(self) -> list[int]:

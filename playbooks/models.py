@@ -106,6 +106,11 @@ def localized(obj, field: str) -> str:
     return en or zh
 
 
+def bilingual(field: str) -> property:
+    """A read-only attribute giving `<field>_zh` or `<field>_en` by the active language."""
+    return property(lambda obj: localized(obj, field), doc=f"{field} in the reader's language")
+
+
 class ImmutableVersion(ValidationError):
     """A published or retired playbook version, or a part of one, was about to change."""
 
@@ -150,13 +155,9 @@ class Playbook(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def name(self) -> str:
-        return localized(self, "name")
+    name = bilingual("name")
 
-    @property
-    def description(self) -> str:
-        return localized(self, "description")
+    description = bilingual("description")
 
     @property
     def published_version(self) -> PlaybookVersion | None:
@@ -220,9 +221,7 @@ class PlaybookVersion(FSMModelMixin, models.Model):
     def editable(self) -> bool:
         return self.state == VersionState.DRAFT
 
-    @property
-    def notes(self) -> str:
-        return localized(self, "notes")
+    notes = bilingual("notes")
 
     # Lifecycle. playbooks.services runs these with validation and locking.
     @transition(field=state, source=VersionState.DRAFT, target=VersionState.PUBLISHED)
@@ -308,13 +307,9 @@ class Step(VersionPart):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def title(self) -> str:
-        return localized(self, "title")
+    title = bilingual("title")
 
-    @property
-    def instructions(self) -> str:
-        return localized(self, "instructions")
+    instructions = bilingual("instructions")
 
     def clean(self) -> None:
         if self.due_offset_minutes is not None and self.due_offset_minutes < 0:
@@ -394,9 +389,7 @@ class DeadlineRule(VersionPart):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def title(self) -> str:
-        return localized(self, "title")
+    title = bilingual("title")
 
     @property
     def reminder_leads(self) -> list[int]:
@@ -448,13 +441,9 @@ class StatementTemplate(VersionPart):
     def __str__(self) -> str:
         return f"{self.get_audience_display()}: {self.title}"
 
-    @property
-    def title(self) -> str:
-        return localized(self, "title")
+    title = bilingual("title")
 
-    @property
-    def body(self) -> str:
-        return localized(self, "body")
+    body = bilingual("body")
 
 
 class QALine(VersionPart):
@@ -471,10 +460,6 @@ class QALine(VersionPart):
     def __str__(self) -> str:
         return self.question[:80]
 
-    @property
-    def question(self) -> str:
-        return localized(self, "question")
+    question = bilingual("question")
 
-    @property
-    def answer(self) -> str:
-        return localized(self, "answer")
+    answer = bilingual("answer")

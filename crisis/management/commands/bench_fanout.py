@@ -19,15 +19,13 @@ import subprocess
 import sys
 import time
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
 from config.processes import ROOT, Process, asgi_server, child_env
 from config.redis_runtime import free_port, redis_answers
 from incidents import services
-from incidents.management.commands.bench_timers import percentile
+from incidents.benchmarks import bench_user, percentile
 from incidents.models import Incident, TimelineEntry
 
 
@@ -147,14 +145,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(result))
 
     def _bench_user(self):
-        user, created = get_user_model().objects.get_or_create(
-            username="bench-fanout", defaults={"first_name": "Benchmark", "is_active": True}
-        )
-        if created:
-            user.set_unusable_password()
-            user.save()
-            user.user_permissions.add(*Permission.objects.filter(codename__in=["declare_incident", "command_incident"]))
-        return get_user_model().objects.get(pk=user.pk)
+        return bench_user("bench-fanout", "declare_incident", "command_incident")
 
     def _start_server(self, kind: str) -> tuple[Process, str]:
         port = free_port()

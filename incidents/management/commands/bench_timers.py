@@ -21,8 +21,6 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 from django.utils import timezone
@@ -31,15 +29,8 @@ from config.celery import app
 from config.processes import celery_beat, celery_worker, child_env
 from config.redis_runtime import redis_answers
 from incidents import services
+from incidents.benchmarks import bench_user, percentile
 from incidents.models import Alarm, AlarmKind, Deadline, EntryKind, Incident, TimelineEntry
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 class Command(BaseCommand):
@@ -138,14 +129,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(result))
 
     def _bench_user(self):
-        user, created = get_user_model().objects.get_or_create(
-            username="bench-commander", defaults={"first_name": "Benchmark", "is_active": True}
-        )
-        if created:
-            user.set_unusable_password()
-            user.save()
-            user.user_permissions.add(*Permission.objects.filter(codename__in=["declare_incident", "command_incident"]))
-        return get_user_model().objects.get(pk=user.pk)  # fresh permission cache
+        return bench_user("bench-commander", "declare_incident", "command_incident")
 
     @staticmethod
     def _calibrate(incident, commander, samples: int = 20) -> float:

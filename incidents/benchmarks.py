@@ -1,0 +1,26 @@
+"""Shared by the benchmark commands: percentiles, and a user the benchmark acts as."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank percentile (q in 0–100) of `values`; 0.0 for none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def bench_user(username: str, *codenames: str):
+    """A user with an unusable password and exactly the permissions a benchmark needs."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username, defaults={"first_name": "Benchmark"})
+    if created:
+        user.set_unusable_password()
+        user.save()
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return User.objects.get(pk=user.pk)  # a fresh permission cache

@@ -108,7 +108,11 @@ def localized(obj, field: str) -> str:
 
 def bilingual(field: str) -> property:
     """A read-only attribute giving `<field>_zh` or `<field>_en` by the active language."""
-    return property(lambda obj: localized(obj, field), doc=f"{field} in the reader's language")
+
+    def text(obj) -> str:  # typed, so that the OpenAPI schema knows it is a string
+        return localized(obj, field)
+
+    return property(text, doc=f"{field} in the reader's language")
 
 
 class ImmutableVersion(ValidationError):

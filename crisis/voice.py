@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 from incidents.models import Incident
 from playbooks.models import Audience
@@ -20,7 +21,9 @@ from .models import QALine, QALineState, Statement, StatementState
 from .textdiff import diff_against
 
 
-def voice_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+def voice_context(request: HttpRequest, incident: Incident, *, back_to: str | None = None) -> dict[str, Any]:
+    """`back_to` is where the panel's forms return after acting: by default the incident page's
+    panel (right even when the panel itself was fetched on its own, e.g. by htmx)."""
     user = request.user
     statements = list(
         Statement.objects.filter(incident=incident)
@@ -72,6 +75,6 @@ def voice_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
             "may_approve": may_approve,
             "lines_in_force": lines.filter(state=QALineState.APPROVED).count(),
             "lines_in_review": lines.filter(state=QALineState.IN_REVIEW).count(),
-            "next": request.get_full_path(),
+            "next": back_to or reverse("crisis:incident", args=[incident.pk]) + "#voice",
         }
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from playbooks.models import Audience
@@ -21,8 +22,10 @@ class StartDraftForm(forms.Form):
     def __init__(self, *args, incident, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         choices = [("", _("— a blank statement —"))]
+        language = services.language_of(get_language())
         for template in services.templates_for(incident):
-            label = f"{template.get_audience_display()} · {template.get_purpose_display()} · {template.title}"
+            title, _body = services.fill_template(template, incident, language)  # as it will read
+            label = f"{template.get_audience_display()} · {template.get_purpose_display()} · {title}"
             if template.second_review:
                 label += " · " + str(_("needs a second review"))
             choices.append((template.pk, label))

@@ -73,7 +73,9 @@ def _statement_or_404(request: HttpRequest, pk: int, sid: int) -> tuple[Incident
 def voice_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The one-voice panel on a page of its own."""
     incident = _incident_or_404(request, pk)
-    return render(request, "crisis/voice.html", {"incident": incident, **voice_context(request, incident)})
+    back_to = reverse("crisis:voice", args=[pk]) + "#voice"
+    context = voice_context(request, incident, back_to=back_to)
+    return render(request, "crisis/voice.html", {"incident": incident, **context})
 
 
 def statement_new(request: HttpRequest, pk: int) -> HttpResponse:
@@ -156,6 +158,7 @@ def statement_new(request: HttpRequest, pk: int) -> HttpResponse:
             "start": start,
             "draft": draft,
             "template": template,
+            "template_title": services.fill_template(template, incident, language)[0] if template else "",
             "current": current,
             "diff": diff,
         },

@@ -170,6 +170,8 @@ def test_voice_context_renders_the_partial_for_the_incident_page(pb_incident, pr
     ]  # fmt: skip
     html = render_to_string("crisis/_voice_panel.html", context, request=request)
     assert "Queued" in html and 'data-action="approve"' in html
+    # Its forms come back to the incident page, wherever the panel was rendered.
+    assert f'name="next" value="/incidents/{pb_incident.pk}/#voice"' in html
 
 
 # --- Nothing unapproved is published through the page or the admin -----------------------------------------------

@@ -11,5 +11,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("playbooks.urls_api")),
     path("", include("incidents.urls_api")),
+    path("", include("crisis.urls_api")),
     re_path(r"^.*$", json_not_found),
 ]

@@ -206,6 +206,9 @@ SPECTACULAR_SETTINGS = {
         "DeadlineStateEnum": "incidents.models.DeadlineState",
         "PlaybookVersionStateEnum": "playbooks.models.VersionState",
         "IncidentStatusEnum": "incidents.models.Status",
+        "StatementStateEnum": "crisis.models.StatementState",
+        "QALineStateEnum": "crisis.models.QALineState",
+        "TextLanguageEnum": "crisis.models.TextLanguage",
     },
 }
 

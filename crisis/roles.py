@@ -33,9 +33,13 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
             for model in ("calendarday", "webhookendpoint", "notificationpreference")
             for action in ("add", "change", "delete", "view")
         ],
+        # One voice: admins may draft, and are the second (legal) reviewers where a template asks
+        # for one. The commander's approval needs no permission: it comes with command.
+        "crisis.draft_statement",
+        "crisis.review_statement_legal",
     ],
     COMMANDERS: ["incidents.declare_incident", "incidents.command_incident"],
-    PR_STAFF: ["incidents.declare_incident"],
+    PR_STAFF: ["incidents.declare_incident", "crisis.draft_statement"],
     RESPONDERS: ["incidents.declare_incident"],
     EXECUTIVES: ["incidents.view_restricted_incident"],
 }

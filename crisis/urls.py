@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, warroom
+from . import views, voice_views, warroom
 
 app_name = "crisis"
 
@@ -19,4 +19,18 @@ urlpatterns = [
     path("incidents/<int:pk>/command/", views.handover, name="handover"),
     path("incidents/<int:pk>/tasks/<int:task_id>/", warroom.task_update, name="task"),
     path("incidents/<int:pk>/deadlines/<int:deadline_id>/", warroom.deadline_update, name="deadline"),
+    # One voice: statements and Q&A lines (crisis/voice_views.py).
+    path("incidents/<int:pk>/voice/", voice_views.voice_page, name="voice"),
+    path("incidents/<int:pk>/statements/new/", voice_views.statement_new, name="statement-new"),
+    path("incidents/<int:pk>/statements/<int:sid>/", voice_views.statement_detail, name="statement"),
+    path(
+        "incidents/<int:pk>/statements/<int:sid>/<slug:action>/",
+        voice_views.statement_action,
+        name="statement-action",
+    ),
+    path("incidents/<int:pk>/qa/", voice_views.qa_print, name="qa"),
+    path("incidents/<int:pk>/qa/manage/", voice_views.qa_manage, name="qa-manage"),
+    path("incidents/<int:pk>/qa/seed/", voice_views.qa_seed, name="qa-seed"),
+    path("incidents/<int:pk>/qa/new/", voice_views.qa_new, name="qa-new"),
+    path("incidents/<int:pk>/qa/<int:lid>/<slug:action>/", voice_views.qa_action, name="qa-action"),
 ]

@@ -25,10 +25,9 @@ from incidents.timers import FIRST_HOUR
 
 from .forms import DeadlineForm, NoteForm, RoleForm, TaskForm, TransitionForm
 from .views import _call_service, _incident_or_404
+from .voice import voice_context
 
 TIMELINE_WINDOW = 100
-
-PANELS = ("header", "deadlines", "checklist", "roles")
 
 
 def _timeline_items(entries: list[TimelineEntry]) -> list[dict[str, Any]]:
@@ -85,6 +84,7 @@ PANEL_CONTEXT: dict[str, Callable[[HttpRequest, Incident], dict[str, Any]]] = {
     "deadlines": deadlines_context,
     "checklist": checklist_context,
     "roles": roles_context,
+    "voice": voice_context,
 }
 
 

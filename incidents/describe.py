@@ -11,6 +11,8 @@ from typing import Any
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from playbooks.models import Audience
+
 from .models import DeadlineState, EntryKind, Role, Status, TaskState
 
 
@@ -69,6 +71,68 @@ def _describe_deadline(d: dict[str, Any]) -> str:
     return _("Deadline: %(title)s") % {"title": title}
 
 
+def _audience(code: str | None) -> str:
+    try:
+        return str(Audience(code).label)
+    except ValueError:
+        return code or "?"
+
+
+def _describe_statement(d: dict[str, Any]) -> str:
+    """Statements (一个声音): every step of the review is a line on the timeline, the approvals log."""
+    values = {"title": d.get("title", ""), "audience": _audience(d.get("audience")), "version": d.get("version")}
+    action = d.get("action")
+    if action == "drafted":
+        return _("Statement to %(audience)s drafted: “%(title)s”") % values
+    if action == "edited":
+        if d.get("returned_to_review"):
+            return _("Approved statement to %(audience)s edited, back in review (version %(version)s): “%(title)s”") % (
+                values
+            )
+        return _("Statement to %(audience)s edited (version %(version)s): “%(title)s”") % values
+    if action == "submitted":
+        return _("Statement to %(audience)s submitted for approval: “%(title)s”") % values
+    if action == "approved":
+        if d.get("awaiting_second_review"):
+            return _("Statement to %(audience)s approved by the commander, awaiting the second review: “%(title)s”") % (
+                values
+            )
+        return _("Statement to %(audience)s approved: “%(title)s”") % values
+    if action == "second_review":
+        if d.get("awaiting_commander"):
+            return _(
+                "Statement to %(audience)s cleared by the second reviewer, awaiting the commander: “%(title)s”"
+            ) % (values)
+        return _("Statement to %(audience)s cleared by the second reviewer and approved: “%(title)s”") % values
+    if action == "rejected":
+        return _("Statement to %(audience)s rejected: “%(title)s”") % values
+    if action == "published":
+        return _("Statement published to %(audience)s: “%(title)s”") % values
+    if action == "superseded":
+        return _("Statement to %(audience)s superseded: “%(title)s”") % values
+    if action == "withdrawn":
+        return _("Statement to %(audience)s withdrawn: “%(title)s”") % values
+    return _("Statement: “%(title)s”") % values
+
+
+def _describe_qa_line(d: dict[str, Any]) -> str:
+    action = d.get("action")
+    if action == "seeded":
+        return _("Q&A lines drafted from the playbook: %(n)s") % {"n": d.get("count", 0)}
+    values = {"question": d.get("question", "")}
+    messages = {
+        "drafted": _("Q&A line drafted: “%(question)s”"),
+        "edited": _("Q&A line edited: “%(question)s”"),
+        "revised": _("Revision of a Q&A line drafted: “%(question)s”"),
+        "submitted": _("Q&A line submitted for approval: “%(question)s”"),
+        "approved": _("Q&A line approved, now in force: “%(question)s”"),
+        "rejected": _("Q&A line rejected: “%(question)s”"),
+        "superseded": _("Q&A line superseded by a revision: “%(question)s”"),
+        "withdrawn": _("Q&A line withdrawn: “%(question)s”"),
+    }
+    return messages.get(action, _("Q&A line: “%(question)s”")) % values
+
+
 def describe(kind: str, data: dict[str, Any], text: str = "") -> str:
     """One line for a timeline entry; the free text a person wrote is shown beside it, not in it."""
     d = data or {}
@@ -124,6 +188,10 @@ def describe(kind: str, data: dict[str, Any], text: str = "") -> str:
         }
     if kind == EntryKind.DEADLINE:
         return _describe_deadline(d)
+    if kind == EntryKind.STATEMENT:
+        return _describe_statement(d)
+    if kind == EntryKind.QA_LINE:
+        return _describe_qa_line(d)
     try:
         return str(EntryKind(kind).label)
     except ValueError:

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 
 from config.errors import RuleBroken
 from crisis import roles
+from crisis.models import Statement
 from incidents import services
 from incidents.models import Deadline, Incident, Task
 from playbooks.models import Playbook
@@ -38,7 +39,7 @@ def read_table() -> tuple[list[str], dict[str, list[str]]]:
 def attempt(call: Callable[[], object]) -> bool:
     try:
         call()
-    except (PermissionDenied, Incident.DoesNotExist, Task.DoesNotExist, Deadline.DoesNotExist):
+    except (PermissionDenied, Incident.DoesNotExist, Task.DoesNotExist, Deadline.DoesNotExist, Statement.DoesNotExist):
         return False
     except RuleBroken:
         # E.g. "X commands this incident now": refused because someone else holds the role. The
@@ -157,6 +158,86 @@ def _add_or_move(user, own):
 @check("Edit playbooks in the admin site")
 def _playbooks(user, own):
     return user.is_staff and user.has_perm("playbooks.change_playbook")
+
+
+# --- One voice ---------------------------------------------------------------------------------------------
+
+
+def _voice_incident(user, own, *, legal=False):
+    from tests.crisis import voice_helpers
+
+    version = voice_helpers.legal_version() if legal else voice_helpers.sample_version()
+    lead = user if own else _other_commander()
+    return voice_helpers.incident_with_playbook(lead, version=version)
+
+
+@check("Draft and submit statements and Q&A lines")
+def _draft(user, own):
+    from crisis import services as voice
+
+    incident = _voice_incident(user, own)
+    drafted = attempt(lambda: voice.create_statement(incident.pk, by=user, audience="public", title="t", body="b"))
+    lined = attempt(lambda: voice.create_line(incident.pk, by=user, question="q", answer="a"))
+    statement = voice.create_statement(incident.pk, by=factories.pr_user(), audience="media", title="t", body="b")
+    submitted = attempt(lambda: voice.submit_statement(statement.pk, by=user))
+    assert drafted == lined == submitted
+    return drafted
+
+
+@check("Approve or reject statements and Q&A lines")
+def _approve(user, own):
+    from crisis import services as voice
+    from tests.crisis import voice_helpers
+
+    incident = _voice_incident(user, own)
+    drafter = factories.pr_user()
+    approved = attempt(lambda: voice.approve_statement(voice_helpers.in_review(incident, drafter).pk, by=user))
+    statement = voice_helpers.in_review(incident, drafter)
+    rejected = attempt(lambda: voice.reject_statement(statement.pk, by=user, comment="No."))
+    line = voice.create_line(incident.pk, by=drafter, question="q", answer="a")
+    voice.submit_line(line.pk, by=drafter)
+    line_approved = attempt(lambda: voice.approve_line(line.pk, by=user))
+    assert approved == rejected == line_approved
+    return approved
+
+
+@check("Give the second (legal) review of a statement")
+def _second_review(user, own):
+    from crisis import services as voice
+    from tests.crisis import voice_helpers
+
+    incident = _voice_incident(user, own, legal=True)
+    statement = voice_helpers.from_legal_template(incident, factories.pr_user())
+    if incident.commander != user:  # the commander's approval comes from someone else
+        voice.approve_statement(statement.pk, by=incident.commander)
+    return attempt(lambda: voice.second_review_statement(statement.pk, by=user))
+
+
+@check("Publish an approved statement")
+def _publish(user, own):
+    from crisis import services as voice
+    from tests.crisis import voice_helpers
+
+    incident = _voice_incident(user, own)
+    statement = voice_helpers.approved(incident, factories.pr_user(), incident.commander)
+    return attempt(lambda: voice.publish_statement(statement.pk, by=user))
+
+
+@check("Withdraw a published statement or a Q&A line in force")
+def _withdraw(user, own):
+    from crisis import services as voice
+    from tests.crisis import voice_helpers
+
+    incident = _voice_incident(user, own)
+    drafter = factories.pr_user()
+    statement = voice_helpers.published(incident, drafter, incident.commander)
+    withdrawn = attempt(lambda: voice.withdraw_statement(statement.pk, by=user, reason="Wrong."))
+    line = voice.create_line(incident.pk, by=drafter, question="q", answer="a")
+    voice.submit_line(line.pk, by=drafter)
+    voice.approve_line(line.pk, by=incident.commander)
+    line_withdrawn = attempt(lambda: voice.withdraw_line(line.pk, by=user, reason="Wrong."))
+    assert withdrawn == line_withdrawn
+    return withdrawn
 
 
 def expected(cell: str, own: bool) -> bool:

@@ -1,0 +1,432 @@
+"""一个声音 — one voice: the statements and Q&A lines (口径) an incident speaks with.
+
+PR staff (or the incident's spokesperson) draft; the commander approves (and a second reviewer,
+e.g. legal, where the playbook's template asks for it); only approved text is published. The
+rules are held by the database, not only by the services (crisis.services, the only writer):
+
+- at most one published statement per incident and audience (a conditional unique constraint);
+- a published (or superseded) statement carries its approvals, and its text is exactly the text
+  that was approved (a check constraint comparing it with the approved snapshot), so no path that
+  skips the services — the admin, a shell, a bulk `update()` — can publish unapproved words;
+- the same for Q&A lines: one approved line per topic, and its words are the approved words.
+
+The `state` fields are protected django-fsm fields: they move only through the transitions
+below, which crisis.services calls after checking who may, under the incident's row lock.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from incidents.models import Incident
+from playbooks.models import Audience, StatementPurpose, StatementTemplate
+from playbooks.models import QALine as PlaybookQALine
+
+
+class TextLanguage(models.TextChoices):
+    """The language a statement or Q&A line is written in (and its template filled in)."""
+
+    ZH = "zh", _("Chinese")
+    EN = "en", _("English")
+
+
+class StatementState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    APPROVED = "approved", _("Approved")
+    PUBLISHED = "published", _("Published")
+    SUPERSEDED = "superseded", _("Superseded")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# Text can still change in these states; an edit of an approved statement sends it back to review.
+EDITABLE_STATEMENT_STATES = (
+    StatementState.DRAFT,
+    StatementState.REJECTED,
+    StatementState.IN_REVIEW,
+    StatementState.APPROVED,
+)
+UNPUBLISHED_STATEMENT_STATES = EDITABLE_STATEMENT_STATES
+
+
+def _fully_approved(statement: Statement) -> bool:
+    return statement.fully_approved
+
+
+class Statement(FSMModelMixin, models.Model):
+    """One statement to one audience. Each row is one message; a newer message for the same
+    audience supersedes it when published, and the older one stays readable as history."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="statements", verbose_name=_("incident")
+    )
+    audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=StatementPurpose.choices, blank=True)
+    template = models.ForeignKey(
+        StatementTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("template"),
+    )
+    language = models.CharField(_("language"), max_length=5, choices=TextLanguage.choices, default=TextLanguage.ZH)
+    title = models.CharField(_("title"), max_length=200)
+    # Plain text, always shown escaped; line breaks are kept.
+    body = models.TextField(_("text"))
+    state = FSMField(_("state"), default=StatementState.DRAFT, choices=StatementState.choices, protected=True)
+    # Copied from the template when drafting, so the database can check it without a join (and a
+    # later playbook version cannot change what this statement needs).
+    needs_second_review = models.BooleanField(_("needs a second reviewer"), default=False)
+    # Bumped by every edit. A reviewer's approval names the version they read, so an edit made
+    # while they were reading is not approved by accident.
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("drafted by")
+    )
+    created_at = models.DateTimeField(_("drafted at"), default=timezone.now)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    edited_at = models.DateTimeField(_("last edited at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    second_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("second reviewer"),
+    )
+    second_approved_at = models.DateTimeField(_("second review at"), null=True, blank=True)
+    # The words the approvals cover, frozen when the last approval lands.
+    approved_title = models.CharField(max_length=200, blank=True)
+    approved_body = models.TextField(blank=True)
+
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    rejection_comment = models.TextField(_("reason for rejection"), blank=True)
+
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("superseded by"),
+    )
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_reason = models.TextField(_("reason for withdrawing"), blank=True)
+
+    class Meta:
+        ordering = ["incident", "-created_at", "-pk"]
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+        indexes = [models.Index(fields=["incident", "audience", "state"])]
+        permissions = [
+            ("draft_statement", _("May draft and submit statements and Q&A lines")),
+            ("review_statement_legal", _("May give the second (legal) review of statements")),
+        ]
+        constraints = [
+            # 一个声音: at most one current (published) statement per incident and audience.
+            models.UniqueConstraint(
+                fields=["incident", "audience"],
+                condition=Q(state="published"),
+                name="one_published_statement_per_audience",
+            ),
+            # Approved, published or superseded text carries its approvals and is exactly the
+            # approved text. Whatever writes the row, unapproved words cannot be published.
+            models.CheckConstraint(
+                condition=~Q(state__in=["approved", "published", "superseded"])
+                | (
+                    Q(approved_by__isnull=False, approved_at__isnull=False)
+                    & Q(title=F("approved_title"), body=F("approved_body"))
+                    & (
+                        Q(needs_second_review=False)
+                        | Q(second_reviewer__isnull=False, second_approved_at__isnull=False)
+                    )
+                ),
+                name="statement_approved_text_only",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=["published", "superseded"])
+                | Q(published_by__isnull=False, published_at__isnull=False),
+                name="statement_published_has_publisher",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="superseded") | Q(superseded_at__isnull=False),
+                name="statement_superseded_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_audience_display()}: {self.title}"
+
+    @property
+    def fully_approved(self) -> bool:
+        commander = self.approved_by_id is not None and self.approved_at is not None
+        second = not self.needs_second_review or (
+            self.second_reviewer_id is not None and self.second_approved_at is not None
+        )
+        return commander and second
+
+    @property
+    def is_current(self) -> bool:
+        return self.state == StatementState.PUBLISHED
+
+    @property
+    def editable(self) -> bool:
+        return self.state in EDITABLE_STATEMENT_STATES
+
+    def clear_approvals(self) -> None:
+        self.approved_by = None
+        self.approved_at = None
+        self.second_reviewer = None
+        self.second_approved_at = None
+        self.approved_title = ""
+        self.approved_body = ""
+
+    # --- The lifecycle. Only crisis.services calls these (checks, lock, timeline). ---------------
+
+    @transition(field=state, source=[StatementState.DRAFT, StatementState.REJECTED], target=StatementState.IN_REVIEW)
+    def submit(self, by) -> None:
+        self.submitted_by = by
+        self.submitted_at = timezone.now()
+        self.clear_approvals()
+
+    @transition(field=state, source=StatementState.APPROVED, target=StatementState.IN_REVIEW)
+    def return_to_review(self) -> None:
+        """An approved statement was edited: its approvals no longer cover its words."""
+        self.clear_approvals()
+
+    @transition(
+        field=state, source=StatementState.IN_REVIEW, target=StatementState.APPROVED, conditions=[_fully_approved]
+    )
+    def mark_approved(self) -> None:
+        self.approved_title = self.title
+        self.approved_body = self.body
+
+    @transition(field=state, source=StatementState.IN_REVIEW, target=StatementState.REJECTED)
+    def reject(self, by, comment: str) -> None:
+        self.rejected_by = by
+        self.rejected_at = timezone.now()
+        self.rejection_comment = comment
+        self.clear_approvals()
+
+    @transition(
+        field=state, source=StatementState.APPROVED, target=StatementState.PUBLISHED, conditions=[_fully_approved]
+    )
+    def publish(self, by) -> None:
+        self.published_by = by
+        self.published_at = timezone.now()
+
+    @transition(field=state, source=StatementState.PUBLISHED, target=StatementState.SUPERSEDED)
+    def supersede(self, newer: Statement) -> None:
+        self.superseded_by = newer
+        self.superseded_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[*UNPUBLISHED_STATEMENT_STATES, StatementState.PUBLISHED],
+        target=StatementState.WITHDRAWN,
+    )
+    def withdraw(self, by, reason: str) -> None:
+        self.withdrawn_by = by
+        self.withdrawn_at = timezone.now()
+        self.withdrawn_reason = reason
+
+
+class StatementRevision(models.Model):
+    """The words of each version of a statement, as drafted or edited: the approvals log keeps
+    who cleared what, and this keeps what it was they cleared or sent back."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    edited_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["statement", "number"]
+        verbose_name = _("statement revision")
+        verbose_name_plural = _("statement revisions")
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "number"], name="statement_revision_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.statement_id} v{self.number}"
+
+
+class QALineState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    APPROVED = "approved", _("Approved")
+    SUPERSEDED = "superseded", _("Superseded")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+EDITABLE_LINE_STATES = (QALineState.DRAFT, QALineState.REJECTED, QALineState.IN_REVIEW)
+OPEN_LINE_STATES = EDITABLE_LINE_STATES
+
+
+class QALine(FSMModelMixin, models.Model):
+    """One question with the answer front-line staff may give (口径), for one incident.
+
+    An approved line is in force: it is what the printable page lists. Changing it means drafting
+    a revision of it (same topic); the revision goes through review, and approving it supersedes
+    the line in force in the same transaction, so the front line is never without an answer.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="qa_lines")
+    # All revisions of one question share a topic; at most one of them is in force.
+    topic = models.UUIDField(default=uuid.uuid4, editable=False)
+    revises = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("revises")
+    )
+    source = models.ForeignKey(
+        PlaybookQALine,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("from the playbook line"),
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+    language = models.CharField(_("language"), max_length=5, choices=TextLanguage.choices, default=TextLanguage.ZH)
+    question = models.TextField(_("question"))
+    answer = models.TextField(_("approved answer"))
+    state = FSMField(_("state"), default=QALineState.DRAFT, choices=QALineState.choices, protected=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("drafted by")
+    )
+    created_at = models.DateTimeField(_("drafted at"), default=timezone.now)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    edited_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_question = models.TextField(blank=True)
+    approved_answer = models.TextField(blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_comment = models.TextField(_("reason for rejection"), blank=True)
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.TextField(_("reason for withdrawing"), blank=True)
+
+    class Meta:
+        ordering = ["incident", "order", "pk"]
+        verbose_name = _("Q&A line")
+        verbose_name_plural = _("Q&A lines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "topic"], condition=Q(state="approved"), name="one_approved_line_per_topic"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=["approved", "superseded"])
+                | (
+                    Q(approved_by__isnull=False, approved_at__isnull=False)
+                    & Q(question=F("approved_question"), answer=F("approved_answer"))
+                ),
+                name="qa_line_approved_text_only",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.question[:80]
+
+    @property
+    def editable(self) -> bool:
+        return self.state in EDITABLE_LINE_STATES
+
+    def clear_approval(self) -> None:
+        self.approved_by = None
+        self.approved_at = None
+        self.approved_question = ""
+        self.approved_answer = ""
+
+    @transition(field=state, source=[QALineState.DRAFT, QALineState.REJECTED], target=QALineState.IN_REVIEW)
+    def submit(self) -> None:
+        self.submitted_at = timezone.now()
+
+    @transition(field=state, source=QALineState.IN_REVIEW, target=QALineState.APPROVED)
+    def approve(self, by) -> None:
+        self.approved_by = by
+        self.approved_at = timezone.now()
+        self.approved_question = self.question
+        self.approved_answer = self.answer
+
+    @transition(field=state, source=QALineState.IN_REVIEW, target=QALineState.REJECTED)
+    def reject(self, by, comment: str) -> None:
+        self.rejected_by = by
+        self.rejected_at = timezone.now()
+        self.rejection_comment = comment
+        self.clear_approval()
+
+    @transition(field=state, source=QALineState.APPROVED, target=QALineState.SUPERSEDED)
+    def supersede(self, newer: QALine) -> None:
+        self.superseded_by = newer
+        self.superseded_at = timezone.now()
+
+    @transition(field=state, source=[*OPEN_LINE_STATES, QALineState.APPROVED], target=QALineState.WITHDRAWN)
+    def withdraw(self, by, reason: str) -> None:
+        self.withdrawn_by = by
+        self.withdrawn_at = timezone.now()
+        self.withdrawn_reason = reason

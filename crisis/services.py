@@ -1,0 +1,917 @@
+"""The only writers of statements and Q&A lines (一个声音 — one voice).
+
+Every function checks who may act, validates, then under the incident's row lock re-reads the
+statement, checks the rule that applies to its state, moves it through its lifecycle, and records
+the step on the incident's timeline (who and when; the approvals log). Publishing supersedes the
+current statement for the audience and meets the deadlines it answers, in the same transaction.
+
+Who may do what (README "One voice"):
+- draft, edit, submit: PR staff (`crisis.draft_statement`) and the incident's spokesperson;
+- approve, reject: the incident's commander, or an admin; where the template asks for a second
+  review, also someone with `crisis.review_statement_legal` (who may reject too);
+- publish: the commander, the spokesperson, or an admin;
+- withdraw: a published statement — whoever may publish; an unpublished one — its drafter, or
+  the commander or an admin.
+A commander of *another* incident who tries a commander's step gets a conflict (409) naming this
+incident's commander, as for hand-overs; someone who may never do it gets 403.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from config.errors import NotAllowed, RuleBroken
+from incidents import permissions
+from incidents.models import EntryKind, Incident, Severity
+from incidents.services import (
+    display_name,
+    get_visible_incident,
+    lock_incident,
+    meet_deadlines_by_statement,
+    person,
+    record,
+)
+from playbooks import templating
+from playbooks.models import Audience, CrisisKind, StatementPurpose, StatementTemplate
+from playbooks.models import QALine as PlaybookQALine
+
+from .models import (
+    EDITABLE_LINE_STATES,
+    EDITABLE_STATEMENT_STATES,
+    OPEN_LINE_STATES,
+    QALine,
+    QALineState,
+    Statement,
+    StatementRevision,
+    StatementState,
+    TextLanguage,
+)
+
+MAX_TITLE = 200
+MAX_BODY = 20_000
+MAX_COMMENT = 5_000
+# {{ next_update }}: when the audience will hear from us again, counted from drafting.
+NEXT_UPDATE_AFTER = timedelta(hours=2)
+
+
+# --- Who may ------------------------------------------------------------------------------------------
+
+
+def _active(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_spokesperson(user, incident: Incident) -> bool:
+    return _active(user) and incident.spokesperson_id is not None and incident.spokesperson_id == user.pk
+
+
+def may_draft(user, incident: Incident) -> bool:
+    """PR staff and the incident's spokesperson draft, edit and submit."""
+    if not permissions.may_view(user, incident):
+        return False
+    return user.has_perm("crisis.draft_statement") or is_spokesperson(user, incident)
+
+
+def may_approve(user, incident: Incident) -> bool:
+    """The incident's commander (or an admin) approves and rejects."""
+    return permissions.may_view(user, incident) and permissions.directs(user, incident)
+
+
+def may_second_review(user, incident: Incident) -> bool:
+    return permissions.may_view(user, incident) and user.has_perm("crisis.review_statement_legal")
+
+
+def may_publish(user, incident: Incident) -> bool:
+    return permissions.may_view(user, incident) and (
+        permissions.directs(user, incident) or is_spokesperson(user, incident)
+    )
+
+
+def may_reject(user, statement: Statement, incident: Incident) -> bool:
+    return may_approve(user, incident) or (statement.needs_second_review and may_second_review(user, incident))
+
+
+def may_withdraw(user, statement: Statement, incident: Incident) -> bool:
+    if statement.state == StatementState.PUBLISHED:
+        return may_publish(user, incident)
+    if not permissions.may_view(user, incident):
+        return False
+    return statement.drafted_by_id == getattr(user, "pk", None) or permissions.directs(user, incident)
+
+
+def _commander_only(user, incident: Incident, message: str) -> Exception:
+    """The error for a commander's step tried by someone else: a conflict for a commander of
+    another incident (the rule is one commander, and it is not them), a refusal for anyone else."""
+    if permissions.may_command(user):
+        if incident.commander_id is None:
+            return RuleBroken(_("This incident has no commander yet; name one first."), commander=None)
+        return RuleBroken(
+            message + " " + _("%(name)s commands this incident.") % {"name": display_name(incident.commander)},
+            commander=person(incident.commander),
+        )
+    return NotAllowed(message)
+
+
+def require(action: str, user, incident: Incident, statement: Statement | None = None) -> None:
+    """Raise NotAllowed (403) or RuleBroken (409) unless `user` may take `action`. The API calls
+    this before it reads the request body; the services call it again under the lock."""
+    if action in ("draft", "edit", "submit"):
+        if not may_draft(user, incident):
+            raise NotAllowed(_("Only PR staff or the incident's spokesperson may draft and submit statements."))
+    elif action == "approve":
+        if not may_approve(user, incident):
+            raise _commander_only(user, incident, _("Only the incident's commander may approve statements."))
+    elif action == "second_review":
+        if not may_second_review(user, incident):
+            raise NotAllowed(_("Only a second reviewer (e.g. legal) may give the second review."))
+    elif action == "reject":
+        if statement is None or not may_reject(user, statement, incident):
+            raise _commander_only(user, incident, _("Only the incident's commander may reject statements."))
+    elif action == "publish":
+        if not may_publish(user, incident):
+            raise _commander_only(
+                user, incident, _("Only the incident's commander or spokesperson may publish statements.")
+            )
+    elif action == "withdraw":
+        if statement is None or not may_withdraw(user, statement, incident):
+            if statement is not None and statement.state == StatementState.PUBLISHED:
+                raise _commander_only(
+                    user, incident, _("Only the incident's commander or spokesperson may withdraw a statement.")
+                )
+            raise NotAllowed(_("Only its drafter, the commander or an admin may withdraw this draft."))
+    else:  # pragma: no cover - a programming error, not user input
+        raise ValueError(action)
+
+
+def statement_actions(user, statement: Statement, incident: Incident | None = None) -> list[str]:
+    """What `user` may do next with `statement` (for pages and the API's `allowed_actions`).
+    Nothing but withdrawing happens once the incident is closed."""
+    incident = incident or statement.incident
+    state = statement.state
+    open_ = incident.is_open
+    actions: list[str] = []
+    if open_ and state in EDITABLE_STATEMENT_STATES and may_draft(user, incident):
+        actions.append("edit")
+        if state in (StatementState.DRAFT, StatementState.REJECTED):
+            actions.append("submit")
+    if open_ and state == StatementState.IN_REVIEW:
+        if statement.approved_by_id is None and may_approve(user, incident):
+            actions.append("approve")
+        if (
+            statement.needs_second_review
+            and statement.second_reviewer_id is None
+            and statement.approved_by_id != user.pk
+            and may_second_review(user, incident)
+        ):
+            actions.append("second_review")
+        if may_reject(user, statement, incident):
+            actions.append("reject")
+    if open_ and state == StatementState.APPROVED and may_publish(user, incident):
+        actions.append("publish")
+    if state in (*EDITABLE_STATEMENT_STATES, StatementState.PUBLISHED) and may_withdraw(user, statement, incident):
+        actions.append("withdraw")
+    return actions
+
+
+# --- Reading ------------------------------------------------------------------------------------------
+
+
+def get_visible_statement(statement_id: int, user) -> Statement:
+    """The statement, if `user` may see its incident; otherwise it does not exist (404)."""
+    statement = Statement.objects.select_related("incident").get(pk=statement_id)
+    if not permissions.may_view(user, statement.incident):
+        raise Statement.DoesNotExist
+    return statement
+
+
+def current_statement(incident: Incident | int, audience: str) -> Statement | None:
+    """The one published statement for this audience, or None."""
+    return Statement.objects.filter(incident=incident, audience=audience, state=StatementState.PUBLISHED).first()
+
+
+def statement_history(incident: Incident | int, audience: str) -> QuerySet[Statement]:
+    """Everything ever published to the audience, newest first (the current one included)."""
+    return Statement.objects.filter(
+        incident=incident,
+        audience=audience,
+        published_at__isnull=False,
+    ).order_by("-published_at", "-pk")
+
+
+def templates_for(incident: Incident) -> QuerySet[StatementTemplate]:
+    """The statement templates of the playbook version the incident pinned."""
+    if incident.playbook_version_id is None:
+        return StatementTemplate.objects.none()
+    return StatementTemplate.objects.filter(version_id=incident.playbook_version_id).order_by("order", "pk")
+
+
+def language_of(code: str | None) -> str:
+    """The text language for a UI language code: zh-hans → zh, anything else → en."""
+    return TextLanguage.ZH if (code or "").lower().startswith("zh") else TextLanguage.EN
+
+
+# --- Filling a template ---------------------------------------------------------------------------------
+
+
+def _local(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def placeholder_values(incident: Incident, language: str, *, now: datetime | None = None) -> dict[str, str]:
+    """The values of the documented placeholders (playbooks/FORMAT.md) for this incident, in the
+    language of the text being drafted."""
+    now = now or timezone.now()
+    ui_language = "zh-hans" if language == TextLanguage.ZH else "en"
+    with translation.override(ui_language):
+        kind = str(CrisisKind(incident.kind).label) if incident.kind in CrisisKind.values else incident.kind
+        severity = str(Severity(incident.severity).label) if incident.severity in Severity.values else ""
+        # An unset company name stays visible as a gap to fill, like the templates' own 【…】 gaps.
+        company = settings.CRISIS_COMPANY_NAME or _("[company name]")
+    commander = display_name(incident.commander)
+    return {
+        "title": incident.title,
+        "location": incident.location,
+        "kind": kind,
+        "severity": severity,
+        "detected_at": _local(incident.detected_at),
+        "declared_at": _local(incident.declared_at),
+        "now": _local(now),
+        "next_update": _local(now + NEXT_UPDATE_AFTER),
+        "commander": commander,
+        "spokesperson": display_name(incident.spokesperson) or commander,
+        "company": company,
+        "hotline": settings.CRISIS_HOTLINE,
+    }
+
+
+def fill_template(template: StatementTemplate, incident: Incident, language: str) -> tuple[str, str]:
+    """The template's title and body in `language`, with the incident's facts filled in."""
+    values = placeholder_values(incident, language)
+    title = getattr(template, f"title_{language}") or template.title
+    body = getattr(template, f"body_{language}") or template.body
+    return templating.render(title, values).strip()[:MAX_TITLE], templating.render(body, values).strip()
+
+
+# --- Helpers ------------------------------------------------------------------------------------------
+
+
+def _clean(value: Any, field: str, *, required: bool, max_length: int) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError({field: _("Must be text.")})
+    # Text is stored as the user wrote it (minus surrounding blanks and NULs, which PostgreSQL
+    # refuses in text columns); it is always shown escaped, never as HTML.
+    value = value.replace("\x00", "").strip()
+    if required and not value:
+        raise ValidationError({field: _("This field is required.")})
+    if len(value) > max_length:
+        raise ValidationError({field: _("At most %(n)d characters.") % {"n": max_length}})
+    return value
+
+
+def _check_version(obj: Statement | QALine, version: int | None) -> None:
+    if version is not None and version != obj.version:
+        raise RuleBroken(
+            _("This text changed since you opened it (now version %(now)s, you read version %(read)s). Read it again.")
+            % {"now": obj.version, "read": version},
+            version=obj.version,
+            state=obj.state,
+        )
+
+
+def _require_open(incident: Incident) -> None:
+    if not incident.is_open:
+        raise RuleBroken(_("The incident is %(status)s.") % {"status": incident.get_status_display()})
+
+
+def _locked_statement(statement_id: int, user) -> tuple[Incident, Statement]:
+    """Lock the statement's incident (every writer to it serialises there) and re-read the
+    statement under that lock, so the checks that follow see the truth."""
+    incident_id = Statement.objects.values_list("incident_id", flat=True).get(pk=statement_id)
+    incident = lock_incident(incident_id)
+    if not permissions.may_view(user, incident):
+        raise Statement.DoesNotExist
+    statement = Statement.objects.select_for_update(of=("self",)).get(pk=statement_id)
+    return incident, statement
+
+
+def _wrong_state(obj: Statement | QALine, doing: str) -> RuleBroken:
+    """`doing` is one of the verbs below, translated in its own context ("cannot be …")."""
+    if isinstance(obj, Statement):
+        message = _("This statement is %(state)s; it cannot be %(doing)s now.")
+    else:
+        message = _("This Q&A line is %(state)s; it cannot be %(doing)s now.")
+    return RuleBroken(message % {"state": obj.get_state_display(), "doing": doing}, state=obj.state)
+
+
+def _cannot_be(verb: str) -> str:
+    verbs = {
+        "edited": pgettext("cannot be …", "edited"),
+        "submitted": pgettext("cannot be …", "submitted"),
+        "approved": pgettext("cannot be …", "approved"),
+        "reviewed": pgettext("cannot be …", "reviewed"),
+        "rejected": pgettext("cannot be …", "rejected"),
+        "withdrawn": pgettext("cannot be …", "withdrawn"),
+        "revised": pgettext("cannot be …", "revised"),
+    }
+    return verbs[verb]
+
+
+def statement_data(statement: Statement, action: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "statement": statement.pk,
+        "action": action,
+        "audience": statement.audience,
+        "title": statement.title,
+        "state": statement.state,
+        "version": statement.version,
+        **extra,
+    }
+
+
+def _record_statement(incident: Incident, statement: Statement, action: str, *, by, text: str = "", **extra) -> None:
+    record(incident, EntryKind.STATEMENT, actor=by, text=text, data=statement_data(statement, action, **extra))
+
+
+def _revision(statement: Statement, by) -> StatementRevision:
+    return StatementRevision.objects.create(
+        statement=statement, number=statement.version, title=statement.title, body=statement.body, edited_by=by
+    )
+
+
+# --- Statements ---------------------------------------------------------------------------------------
+
+
+def _resolve_template(incident: Incident, template: StatementTemplate | int | None) -> StatementTemplate | None:
+    """A template of the playbook version the incident pinned, or a ValidationError."""
+    if template is None:
+        return None
+    if isinstance(template, StatementTemplate):
+        found = template if template.version_id == incident.playbook_version_id else None
+    elif isinstance(template, int) and not isinstance(template, bool):
+        found = templates_for(incident).filter(pk=template).first()
+    else:
+        found = None
+    if found is None:
+        raise ValidationError({"template": _("Not a template of this incident's playbook.")})
+    return found
+
+
+def create_statement(
+    incident_id: int,
+    *,
+    by,
+    audience: str | None = None,
+    title: str | None = None,
+    body: str | None = None,
+    template: StatementTemplate | int | None = None,
+    language: str | None = None,
+    purpose: str | None = None,
+) -> Statement:
+    """Draft a statement, from a template of the incident's playbook (its placeholders filled from
+    the incident, in the chosen language) or from scratch. A title or body given wins over the
+    template's; what is left out comes from the template."""
+    incident = get_visible_incident(incident_id, by)
+    require("draft", by, incident)
+    language = language or language_of(translation.get_language())
+    if language not in TextLanguage.values:
+        raise ValidationError({"language": _("Unknown language.")})
+    template = _resolve_template(incident, template)
+    if template is not None:
+        audience = audience or template.audience
+        purpose = purpose or template.purpose
+        if template.audience != audience:
+            raise ValidationError(
+                {
+                    "template": _("This template is for another audience (%(audience)s).")
+                    % {"audience": template.get_audience_display()}
+                }
+            )
+        if not title or not body:
+            filled_title, filled_body = fill_template(template, incident, language)
+            title, body = title or filled_title, body or filled_body
+    errors: dict[str, str] = {}
+    if not audience:
+        errors["audience"] = _("This field is required.")
+    elif audience not in Audience.values:
+        errors["audience"] = _("Unknown audience.")
+    if purpose and purpose not in StatementPurpose.values:
+        errors["purpose"] = _("Unknown purpose.")
+    cleaned: dict[str, str] = {}
+    for field, value, limit in (("title", title, MAX_TITLE), ("body", body, MAX_BODY)):
+        try:
+            cleaned[field] = _clean(value, field, required=True, max_length=limit)
+        except ValidationError as exc:
+            errors[field] = exc.message_dict[field][0]
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        incident = lock_incident(incident.pk)
+        require("draft", by, incident)
+        _require_open(incident)
+        statement = Statement.objects.create(
+            incident=incident,
+            audience=audience,
+            purpose=purpose or "",
+            template=template,
+            language=language,
+            title=cleaned["title"],
+            body=cleaned["body"],
+            needs_second_review=bool(template and template.second_review),
+            drafted_by=by,
+        )
+        _revision(statement, by)
+        _record_statement(
+            incident, statement, "drafted", by=by, template=template.pk if template else None, language=language
+        )
+    return statement
+
+
+def edit_statement(statement_id: int, *, by, title: str, body: str, version: int | None = None) -> Statement:
+    """Change the words. An approved statement goes back to review: approvals cover words, and
+    these are new words. A rejected one stays rejected (with its comment) until resubmitted."""
+    title = _clean(title, "title", required=True, max_length=MAX_TITLE)
+    body = _clean(body, "body", required=True, max_length=MAX_BODY)
+    with transaction.atomic():
+        incident, statement = _locked_statement(statement_id, by)
+        require("edit", by, incident, statement)
+        _require_open(incident)
+        if statement.state not in EDITABLE_STATEMENT_STATES:
+            raise _wrong_state(statement, _cannot_be("edited"))
+        _check_version(statement, version)
+        if statement.title == title and statement.body == body:
+            return statement
+        was = statement.state
+        if was == StatementState.APPROVED:
+            statement.return_to_review()
+        elif was == StatementState.IN_REVIEW:
+            statement.clear_approvals()  # a partial approval (awaiting the second review) is void too
+        statement.title = title
+        statement.body = body
+        statement.version += 1
+        statement.edited_by = by
+        statement.edited_at = timezone.now()
+        statement.save()
+        _revision(statement, by)
+        _record_statement(incident, statement, "edited", by=by, returned_to_review=was == StatementState.APPROVED)
+    return statement
+
+
+def submit_statement(statement_id: int, *, by) -> Statement:
+    with transaction.atomic():
+        incident, statement = _locked_statement(statement_id, by)
+        require("submit", by, incident, statement)
+        _require_open(incident)
+        if statement.state not in (StatementState.DRAFT, StatementState.REJECTED):
+            raise _wrong_state(statement, _cannot_be("submitted"))
+        statement.submit(by)
+        statement.save()
+        _record_statement(incident, statement, "submitted", by=by)
+    return statement
+
+
+def approve_statement(statement_id: int, *, by, version: int | None = None) -> Statement:
+    """The commander's approval. Where the template asks for a second review it is one of two;
+    the statement is approved when both are given."""
+    with transaction.atomic():
+        incident, statement = _locked_statement(statement_id, by)
+        require("approve", by, incident, statement)
+        _require_open(incident)
+        if statement.state != StatementState.IN_REVIEW:
+            raise _wrong_state(statement, _cannot_be("approved"))
+        _check_version(statement, version)
+        if statement.approved_by_id is not None:
+            raise RuleBroken(_("The commander has already approved it; it awaits the second review."))
+        if statement.second_reviewer_id is not None and statement.second_reviewer_id == by.pk:
+            raise RuleBroken(_("The second review and the commander's approval must come from two people."))
+        statement.approved_by = by
+        statement.approved_at = timezone.now()
+        if statement.fully_approved:
+            statement.mark_approved()
+        statement.save()
+        _record_statement(
+            incident, statement, "approved", by=by, awaiting_second_review=statement.state == StatementState.IN_REVIEW
+        )
+    return statement
+
+
+def second_review_statement(statement_id: int, *, by, version: int | None = None) -> Statement:
+    """The second reviewer (e.g. legal) clears a statement whose template asks for it."""
+    with transaction.atomic():
+        incident, statement = _locked_statement(statement_id, by)
+        require("second_review", by, incident, statement)
+        _require_open(incident)
+        if not statement.needs_second_review:
+            raise RuleBroken(_("This statement does not need a second review."))
+        if statement.state != StatementState.IN_REVIEW:
+            raise _wrong_state(statement, _cannot_be("reviewed"))
+        _check_version(statement, version)
+        if statement.second_reviewer_id is not None:
+            raise RuleBroken(_("The second review has already been given."))
+        if statement.approved_by_id == by.pk:
+            raise RuleBroken(_("The second review and the commander's approval must come from two people."))
+        statement.second_reviewer = by
+        statement.second_approved_at = timezone.now()
+        if statement.fully_approved:
+            statement.mark_approved()
+        statement.save()
+        _record_statement(
+            incident,
+            statement,
+            "second_review",
+            by=by,
+            awaiting_commander=statement.state == StatementState.IN_REVIEW,
+        )
+    return statement
+
+
+def reject_statement(statement_id: int, *, by, comment: str) -> Statement:
+    """Back to the drafter, with a comment saying what to change."""
+    comment = _clean(comment, "comment", required=True, max_length=MAX_COMMENT)
+    with transaction.atomic():
+        incident, statement = _locked_statement(statement_id, by)
+        require("reject", by, incident, statement)
+        _require_open(incident)
+        if statement.state != StatementState.IN_REVIEW:
+            raise _wrong_state(statement, _cannot_be("rejected"))
+        statement.reject(by, comment)
+        statement.save()
+        _record_statement(incident, statement, "rejected", by=by, text=comment)
+    return statement
+
+
+def publish_statement(statement_id: int, *, by) -> Statement:
+    """Publish an approved statement: it becomes the one current voice for its audience, the one
+    it replaces is superseded, and the deadlines it answers are met with it as evidence — all in
+    one transaction, under the incident's lock."""
+    with transaction.atomic():
+        incident, statement = _locked_statement(statement_id, by)
+        require("publish", by, incident, statement)
+        _require_open(incident)
+        if statement.state != StatementState.APPROVED or not statement.fully_approved:
+            raise RuleBroken(
+                _("Only an approved statement can be published; this one is %(state)s.")
+                % {"state": statement.get_state_display()},
+                state=statement.state,
+            )
+        previous = (
+            Statement.objects.select_for_update(of=("self",))
+            .filter(incident=incident, audience=statement.audience, state=StatementState.PUBLISHED)
+            .first()
+        )
+        try:
+            # A savepoint: if the database refuses (only possible for a writer that skipped the
+            # incident lock), the outer transaction stays usable and the caller gets a 409.
+            with transaction.atomic():
+                if previous is not None:
+                    # The old voice steps down first: the database admits one published row.
+                    previous.supersede(statement)
+                    previous.save()
+                statement.publish(by)
+                statement.save()
+        except IntegrityError as exc:
+            raise RuleBroken(
+                _("Another statement for this audience was published at the same moment; reload and try again.")
+            ) from exc
+        if previous is not None:
+            _record_statement(incident, previous, "superseded", by=by, superseded_by=statement.pk)
+        _record_statement(
+            incident, statement, "published", by=by, supersedes=previous.pk if previous is not None else None
+        )
+        meet_deadlines_by_statement(
+            incident,
+            statement.audience,
+            by=by,
+            evidence=_("Statement published to %(audience)s: “%(title)s” (statement #%(id)s)")
+            % {"audience": statement.get_audience_display(), "title": statement.title, "id": statement.pk},
+            evidence_ref=f"statement:{statement.pk}",
+        )
+    return statement
+
+
+def withdraw_statement(statement_id: int, *, by, reason: str) -> Statement:
+    """Take a statement back. A published one stops being the current voice (nothing replaces it
+    until another is published); a draft is simply abandoned."""
+    reason = _clean(reason, "reason", required=True, max_length=MAX_COMMENT)
+    with transaction.atomic():
+        incident, statement = _locked_statement(statement_id, by)
+        require("withdraw", by, incident, statement)
+        if statement.state not in (*EDITABLE_STATEMENT_STATES, StatementState.PUBLISHED):
+            raise _wrong_state(statement, _cannot_be("withdrawn"))
+        was = statement.state
+        statement.withdraw(by, reason)
+        statement.save()
+        _record_statement(incident, statement, "withdrawn", by=by, text=reason, was=was)
+    return statement
+
+
+# --- Q&A lines (口径) -------------------------------------------------------------------------------------
+
+
+def may_approve_lines(user, incident: Incident) -> bool:
+    return may_approve(user, incident)
+
+
+def require_line(action: str, user, incident: Incident, line: QALine | None = None) -> None:
+    if action in ("draft", "edit", "submit", "seed", "revise"):
+        if not may_draft(user, incident):
+            raise NotAllowed(_("Only PR staff or the incident's spokesperson may draft Q&A lines."))
+    elif action in ("approve", "reject"):
+        if not may_approve(user, incident):
+            raise _commander_only(user, incident, _("Only the incident's commander may approve or reject Q&A lines."))
+    elif action == "withdraw":
+        if line is not None and line.state == QALineState.APPROVED:
+            if not may_publish(user, incident):
+                raise _commander_only(
+                    user, incident, _("Only the incident's commander or spokesperson may withdraw a line in force.")
+                )
+        elif line is None or not (
+            permissions.may_view(user, incident)
+            and (line.drafted_by_id == getattr(user, "pk", None) or permissions.directs(user, incident))
+        ):
+            raise NotAllowed(_("Only its drafter, the commander or an admin may withdraw this draft."))
+    else:  # pragma: no cover
+        raise ValueError(action)
+
+
+def line_actions(user, line: QALine, incident: Incident | None = None) -> list[str]:
+    incident = incident or line.incident
+    actions: list[str] = []
+
+    def allowed(action: str) -> bool:
+        try:
+            require_line(action, user, incident, line)
+        except (NotAllowed, RuleBroken):
+            return False
+        return True
+
+    if incident.is_open:
+        if line.state in EDITABLE_LINE_STATES and allowed("edit"):
+            actions.append("edit")
+        if line.state in (QALineState.DRAFT, QALineState.REJECTED) and allowed("submit"):
+            actions.append("submit")
+        if line.state == QALineState.IN_REVIEW and allowed("approve"):
+            actions += ["approve", "reject"]
+        if line.state == QALineState.APPROVED and allowed("revise"):
+            actions.append("revise")
+    if line.state in (*OPEN_LINE_STATES, QALineState.APPROVED) and allowed("withdraw"):
+        actions.append("withdraw")
+    return actions
+
+
+def get_visible_line(line_id: int, user) -> QALine:
+    line = QALine.objects.select_related("incident").get(pk=line_id)
+    if not permissions.may_view(user, line.incident):
+        raise QALine.DoesNotExist
+    return line
+
+
+def current_lines(incident: Incident | int) -> QuerySet[QALine]:
+    """The lines in force: what front-line staff may say."""
+    return QALine.objects.filter(incident=incident, state=QALineState.APPROVED).order_by("order", "pk")
+
+
+def line_data(line: QALine, action: str, **extra: Any) -> dict[str, Any]:
+    return {"line": line.pk, "action": action, "question": line.question[:200], "state": line.state, **extra}
+
+
+def _record_line(incident: Incident, line: QALine, action: str, *, by, text: str = "", **extra) -> None:
+    record(incident, EntryKind.QA_LINE, actor=by, text=text, data=line_data(line, action, **extra))
+
+
+def _locked_line(line_id: int, user) -> tuple[Incident, QALine]:
+    incident_id = QALine.objects.values_list("incident_id", flat=True).get(pk=line_id)
+    incident = lock_incident(incident_id)
+    if not permissions.may_view(user, incident):
+        raise QALine.DoesNotExist
+    return incident, QALine.objects.select_for_update(of=("self",)).get(pk=line_id)
+
+
+def _next_order(incident: Incident) -> int:
+    return (QALine.objects.filter(incident=incident).aggregate(n=Max("order"))["n"] or 0) + 1
+
+
+def _clean_line(question: Any, answer: Any) -> tuple[str, str]:
+    errors: dict[str, str] = {}
+    cleaned = {}
+    for field, value in (("question", question), ("answer", answer)):
+        try:
+            cleaned[field] = _clean(value, field, required=True, max_length=MAX_COMMENT)
+        except ValidationError as exc:
+            errors[field] = exc.message_dict[field][0]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned["question"], cleaned["answer"]
+
+
+def seed_lines(incident_id: int, *, by, language: str | None = None) -> list[QALine]:
+    """Copy the pinned playbook's Q&A lines into the incident as drafts to adapt and submit.
+
+    An explicit step rather than something a page view does on the side: it writes to the
+    timeline under someone's name, and PR chooses the language. Playbook lines already copied
+    (in any state) are skipped, so seeding twice adds only what is new."""
+    if language in (None, ""):
+        language = language_of(translation.get_language())
+    if language not in TextLanguage.values:
+        raise ValidationError({"language": _("Unknown language.")})
+    with transaction.atomic():
+        incident = lock_incident(incident_id)
+        if not permissions.may_view(by, incident):
+            raise Incident.DoesNotExist
+        require_line("seed", by, incident)
+        _require_open(incident)
+        if incident.playbook_version_id is None:
+            raise RuleBroken(_("This incident has no playbook to take Q&A lines from."))
+        seeded = set(QALine.objects.filter(incident=incident, source__isnull=False).values_list("source_id", flat=True))
+        order = _next_order(incident)
+        created = []
+        for source in PlaybookQALine.objects.filter(version_id=incident.playbook_version_id).order_by("order", "pk"):
+            if source.pk in seeded:
+                continue
+            created.append(
+                QALine.objects.create(
+                    incident=incident,
+                    source=source,
+                    order=order,
+                    language=language,
+                    question=getattr(source, f"question_{language}") or source.question,
+                    answer=getattr(source, f"answer_{language}") or source.answer,
+                    drafted_by=by,
+                )
+            )
+            order += 1
+        if created:
+            record(
+                incident,
+                EntryKind.QA_LINE,
+                actor=by,
+                data={"action": "seeded", "count": len(created), "lines": [line.pk for line in created]},
+            )
+    return created
+
+
+def create_line(incident_id: int, *, by, question: str, answer: str, language: str | None = None) -> QALine:
+    question, answer = _clean_line(question, answer)
+    if language in (None, ""):
+        language = language_of(translation.get_language())
+    if language not in TextLanguage.values:
+        raise ValidationError({"language": _("Unknown language.")})
+    with transaction.atomic():
+        incident = lock_incident(incident_id)
+        if not permissions.may_view(by, incident):
+            raise Incident.DoesNotExist
+        require_line("draft", by, incident)
+        _require_open(incident)
+        line = QALine.objects.create(
+            incident=incident,
+            order=_next_order(incident),
+            language=language,
+            question=question,
+            answer=answer,
+            drafted_by=by,
+        )
+        _record_line(incident, line, "drafted", by=by)
+    return line
+
+
+def edit_line(line_id: int, *, by, question: str, answer: str, version: int | None = None) -> QALine:
+    """Change a line that is not yet in force. A line in force is changed by revising it."""
+    question, answer = _clean_line(question, answer)
+    with transaction.atomic():
+        incident, line = _locked_line(line_id, by)
+        require_line("edit", by, incident, line)
+        _require_open(incident)
+        if line.state == QALineState.APPROVED:
+            raise RuleBroken(
+                _(
+                    "This line is in force; draft a revision of it instead. "
+                    "It stays in force until the revision is approved."
+                ),
+                state=line.state,
+            )
+        if line.state not in EDITABLE_LINE_STATES:
+            raise _wrong_state(line, _cannot_be("edited"))
+        _check_version(line, version)
+        if line.question == question and line.answer == answer:
+            return line
+        line.question = question
+        line.answer = answer
+        line.version += 1
+        line.edited_by = by
+        line.edited_at = timezone.now()
+        line.save()
+        _record_line(incident, line, "edited", by=by)
+    return line
+
+
+def revise_line(line_id: int, *, by, question: str, answer: str) -> QALine:
+    """Draft a new version of a line in force; the line in force stays until the revision is
+    approved. One open revision per line at a time, so two drafts never race to replace it."""
+    question, answer = _clean_line(question, answer)
+    with transaction.atomic():
+        incident, line = _locked_line(line_id, by)
+        require_line("revise", by, incident, line)
+        _require_open(incident)
+        if line.state != QALineState.APPROVED:
+            raise _wrong_state(line, _cannot_be("revised"))
+        pending = QALine.objects.filter(incident=incident, topic=line.topic, state__in=OPEN_LINE_STATES).first()
+        if pending is not None:
+            raise RuleBroken(
+                _("A revision of this line is already being drafted (#%(id)s).") % {"id": pending.pk},
+                revision=pending.pk,
+            )
+        revision = QALine.objects.create(
+            incident=incident,
+            topic=line.topic,
+            revises=line,
+            source=line.source,
+            order=line.order,
+            language=line.language,
+            question=question,
+            answer=answer,
+            drafted_by=by,
+        )
+        _record_line(incident, revision, "revised", by=by, revises=line.pk)
+    return revision
+
+
+def submit_line(line_id: int, *, by) -> QALine:
+    with transaction.atomic():
+        incident, line = _locked_line(line_id, by)
+        require_line("submit", by, incident, line)
+        _require_open(incident)
+        if line.state not in (QALineState.DRAFT, QALineState.REJECTED):
+            raise _wrong_state(line, _cannot_be("submitted"))
+        line.submit()
+        line.save()
+        _record_line(incident, line, "submitted", by=by)
+    return line
+
+
+def approve_line(line_id: int, *, by, version: int | None = None) -> QALine:
+    """Put the line in force; the line it revises (or any other in force on its topic) is
+    superseded in the same transaction."""
+    with transaction.atomic():
+        incident, line = _locked_line(line_id, by)
+        require_line("approve", by, incident, line)
+        _require_open(incident)
+        if line.state != QALineState.IN_REVIEW:
+            raise _wrong_state(line, _cannot_be("approved"))
+        _check_version(line, version)
+        previous = (
+            QALine.objects.select_for_update(of=("self",))
+            .filter(incident=incident, topic=line.topic, state=QALineState.APPROVED)
+            .first()
+        )
+        try:
+            with transaction.atomic():
+                if previous is not None:
+                    previous.supersede(line)
+                    previous.save()
+                line.approve(by)
+                line.save()
+        except IntegrityError as exc:
+            raise RuleBroken(_("Another version of this line was approved at the same moment; reload.")) from exc
+        if previous is not None:
+            _record_line(incident, previous, "superseded", by=by, superseded_by=line.pk)
+        _record_line(incident, line, "approved", by=by, supersedes=previous.pk if previous else None)
+    return line
+
+
+def reject_line(line_id: int, *, by, comment: str) -> QALine:
+    comment = _clean(comment, "comment", required=True, max_length=MAX_COMMENT)
+    with transaction.atomic():
+        incident, line = _locked_line(line_id, by)
+        require_line("reject", by, incident, line)
+        _require_open(incident)
+        if line.state != QALineState.IN_REVIEW:
+            raise _wrong_state(line, _cannot_be("rejected"))
+        line.reject(by, comment)
+        line.save()
+        _record_line(incident, line, "rejected", by=by, text=comment)
+    return line
+
+
+def withdraw_line(line_id: int, *, by, reason: str) -> QALine:
+    reason = _clean(reason, "reason", required=True, max_length=MAX_COMMENT)
+    with transaction.atomic():
+        incident, line = _locked_line(line_id, by)
+        require_line("withdraw", by, incident, line)
+        if line.state not in (*OPEN_LINE_STATES, QALineState.APPROVED):
+            raise _wrong_state(line, _cannot_be("withdrawn"))
+        was = line.state
+        line.withdraw(by, reason)
+        line.save()
+        _record_line(incident, line, "withdrawn", by=by, text=reason, was=was)
+    return line

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import uuid
 from urllib.parse import parse_qs
 
@@ -24,6 +25,8 @@ from incidents.models import Incident, TimelineEntry
 
 from . import presence
 from .fanout import BoardFeed, Stream, get_hub
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 25
 VISIBILITY_EVERY = 10  # heartbeats between checks that the viewer may still see the incident
@@ -126,17 +129,15 @@ class IncidentConsumer(LiveConsumer):
         self.hub.join(self.incident_id, self.stream)
         await self.start_writer(self.stream.queue)
         await self.stream.catch_up()
-        self.presence_member = json.dumps(
-            {"id": user.pk, "name": services.display_name(user), "c": uuid.uuid4().hex[:12]}, ensure_ascii=False
-        )
-        await self._presence(join=True)
+        self.presence_member = presence.member(user.pk, uuid.uuid4().hex[:12])
+        await self._presence("arrive")
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "stream"):
             self.hub.leave(self.incident_id, self.stream)
             await self.stop_tasks()
             with contextlib.suppress(Exception):
-                await self._presence(join=False)
+                await self._presence("leave")
 
     async def on_heartbeat(self) -> None:
         # Whoever lost the right to see the incident (left a restricted incident, was disabled)
@@ -146,7 +147,7 @@ class IncidentConsumer(LiveConsumer):
         if self.heartbeats % VISIBILITY_EVERY == 0 and not await _still_visible(self.incident_id, self.scope["user"]):
             await self.close(code=4404)
             return
-        await self._presence(join=True)
+        await self._presence("stay")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Messages from the client: {"type": "ping"}, {"type": "here"}, {"type": "typing", "typing": bool}."""
@@ -162,7 +163,7 @@ class IncidentConsumer(LiveConsumer):
         if kind == "ping":
             return await self.send(text_data=json.dumps({"type": "pong", "at": timezone.now().isoformat()}))
         if kind == "here":
-            return await self._presence(join=True)
+            return await self._presence("stay")
         if kind == "typing":
             if not isinstance(message.get("typing"), bool):
                 return await self.send_error('"typing" must be true or false.')
@@ -177,15 +178,30 @@ class IncidentConsumer(LiveConsumer):
             )
         return await self.send_error(f"Unknown message type: {kind[:40]}")
 
-    async def _presence(self, *, join: bool) -> None:
-        people, changed = await presence.update(self.hub.client, self.incident_id, self.presence_member, here=join)
-        message = {"type": "presence", "incident": self.incident_id, "users": people}
-        if changed:
-            await self.hub.publish(message)
-        elif join and not getattr(self, "presence_sent", False):
-            # Nothing changed for the others, but a newcomer needs the list.
-            self.stream.offer(None, json.dumps(message, ensure_ascii=False))
-        self.presence_sent = True
+    async def _presence(self, event: str) -> None:
+        """Tell the room when the set of people changes; show a newcomer who is here. Presence is
+        a courtesy: if Redis stumbles, the room carries on without it."""
+        try:
+            await self._update_presence(event)
+        except Exception:
+            log.warning("Presence update failed for incident %s", self.incident_id, exc_info=True)
+
+    async def _update_presence(self, event: str) -> None:
+        client, user = self.hub.client, self.scope["user"]
+        if event == "arrive":
+            changed = await presence.arrive(
+                client, self.incident_id, user.pk, services.display_name(user), self.presence_member
+            )
+        elif event == "leave":
+            changed = await presence.leave(client, self.incident_id, user.pk, self.presence_member)
+        else:
+            changed = await presence.stay(client, self.incident_id, self.presence_member)
+        listing = await presence.refresh(client, self.incident_id) if changed else None
+        if listing is not None:
+            await self.hub.publish({"type": "presence", "incident": self.incident_id, "users": listing})
+        elif event == "arrive":
+            listing = await presence.current(client, self.incident_id)
+            self.stream.offer(None, json.dumps({"type": "presence", "incident": self.incident_id, "users": listing}))
 
 
 class BoardConsumer(LiveConsumer):

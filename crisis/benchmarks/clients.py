@@ -17,26 +17,35 @@ from datetime import datetime
 import websockets
 
 
-async def client(index: int, url: str, headers: dict, records: list, ready: asyncio.Event, connected: list) -> None:
+async def client(
+    index: int, url: str, headers: dict, records: list, ready: asyncio.Event, connected: list, closed: list
+) -> None:
     async with websockets.connect(url, additional_headers=headers, max_queue=None, open_timeout=60) as ws:
         connected.append(index)
         ready.set()
-        async for raw in ws:
-            received = time.time()
-            # Cheap parse: only the fields we need, but honest (a real client parses the message).
-            message = json.loads(raw)
-            seq = message.get("seq")
-            if seq is not None:
-                records.append((index, seq, message.get("at"), received))
+        try:
+            await _read(ws, index, records)
+        except websockets.ConnectionClosed as exc:
+            closed.append([index, exc.rcvd.code if exc.rcvd else None, str(exc)[:80]])
+
+
+async def _read(ws, index: int, records: list) -> None:
+    async for raw in ws:
+        received = time.time()
+        message = json.loads(raw)  # a real client parses every message, so this one does too
+        seq = message.get("seq")
+        if seq is not None:
+            records.append((index, seq, message.get("at"), received))
 
 
 async def main(url: str, count: int, headers: dict) -> None:
     records: list = []
     connected: list = []
+    closed: list = []
     tasks = []
     for index in range(count):
         ready = asyncio.Event()
-        tasks.append(asyncio.create_task(client(index, url, headers, records, ready, connected)))
+        tasks.append(asyncio.create_task(client(index, url, headers, records, ready, connected, closed)))
         if index % 25 == 24:
             await asyncio.sleep(0.05)
     deadline = time.monotonic() + 120
@@ -51,7 +60,7 @@ async def main(url: str, count: int, headers: dict) -> None:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     out = [(i, seq, _epoch(at), got) for i, seq, at, got in records]
-    print(json.dumps({"connected": len(connected), "received": out}), flush=True)
+    print(json.dumps({"connected": len(connected), "closed": closed, "received": out}), flush=True)
 
 
 def _epoch(at) -> float | None:

@@ -50,12 +50,20 @@ def spawn_clients(url: str, total: int, processes: int, headers: dict[str, str])
     return procs
 
 
-def collect(procs: list[subprocess.Popen]) -> list[tuple[int, int, float, float]]:
+def collect(procs: list[subprocess.Popen], log=None) -> list[tuple[int, int, float, float]]:
     records = []
+    closed = []
     for offset, proc in enumerate(procs):
         out, _ = proc.communicate("stop\n", timeout=120)
-        for client, seq, at, got in json.loads(out.strip().splitlines()[-1])["received"]:
+        result = json.loads(out.strip().splitlines()[-1])
+        closed += result.get("closed", [])
+        for client, seq, at, got in result["received"]:
             records.append((offset * 100_000 + client, seq, at, got))
+    if closed and log:
+        codes = {}
+        for _, code, reason in closed:
+            codes[(code, reason)] = codes.get((code, reason), 0) + 1
+        log(f"connections closed early: {sum(codes.values())}: {codes}")
     return records
 
 
@@ -112,10 +120,11 @@ class Command(BaseCommand):
             ws_url = base.replace("http", "ws", 1) + f"/ws/incidents/{incident.pk}/?after={incident.last_seq}"
             say(f"connecting {opts['clients']} clients to {ws_url} …")
             procs = spawn_clients(ws_url, opts["clients"], opts["client_procs"], {"Authorization": f"Token {key}"})
+            time.sleep(2)  # let the server finish the last joins (replays, presence) before measuring
             say(f"producing {opts['events']} events at {opts['rate']}/s through the services …")
             seqs = self._produce(incident, user, opts["events"], opts["rate"])
             time.sleep(3)
-            console = figures(collect(procs), set(seqs), opts["clients"])
+            console = figures(collect(procs, say), set(seqs), opts["clients"])
             size = self._payload_size(incident, seqs)
             relay = {} if opts["skip_relay"] else self._relay(opts, size)
         finally:
@@ -201,6 +210,6 @@ class Command(BaseCommand):
                     time.sleep(delay)
                 client.publish(channel, json.dumps({"seq": n + 1, "at": time.time(), "pad": padding}))
             time.sleep(3)
-            return figures(collect(procs), set(range(1, opts["events"] + 1)), opts["clients"])
+            return figures(collect(procs, self.stderr.write), set(range(1, opts["events"] + 1)), opts["clients"])
         finally:
             relay.stop()

@@ -116,7 +116,11 @@ def wait_for(condition, timeout: float, interval: float = 0.1):
     return value
 
 
-def asgi_server(env: dict[str, str], port: int, name: str = "asgi") -> Process:
+def asgi_server(env: dict[str, str], port: int, name: str = "asgi", workers: int = 1) -> Process:
+    """Uvicorn on 127.0.0.1:`port`. With several workers, the ready marker comes from the parent
+    before the workers have loaded Django: wait for one "Application startup complete." each."""
     args = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
             "--no-access-log", *UVICORN_WS_OPTIONS]  # fmt: skip
+    if workers > 1:
+        args += ["--workers", str(workers)]
     return Process(f"uvicorn {name}", args, env, ready_marker="Uvicorn running on")

@@ -5,6 +5,7 @@ Production: DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DJ
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -209,6 +210,10 @@ SPECTACULAR_SETTINGS = {
         "StatementStateEnum": "crisis.models.StatementState",
         "QALineStateEnum": "crisis.models.QALineState",
         "TextLanguageEnum": "crisis.models.TextLanguage",
+        "ComplaintChannelEnum": "incidents.complaints.models.ComplaintChannel",
+        "ComplaintStateEnum": "incidents.complaints.models.ComplaintState",
+        "ComplaintDeadlineStateEnum": "incidents.complaints.models.ComplaintDeadlineState",
+        "NotificationChannelEnum": "incidents.models.Channel",
     },
 }
 
@@ -266,6 +271,23 @@ CRISIS_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("CRISIS_WEBHOOK_TIMEOUT_SE
 # The groups a deadline rule can escalate to by name ("admins", "executives").
 CRISIS_GROUP_ADMINS = "admins"
 CRISIS_GROUP_EXECUTIVES = "executives"
+
+# --- Complaints -------------------------------------------------------------------------------------
+# The escalation ladder's groups, from the front line (level 0) to senior management (level 4).
+CRISIS_COMPLAINT_LADDER_GROUPS = [
+    "complaint_handlers",
+    "business_managers",
+    "branch_heads",
+    "general_management",
+    "senior_management",
+]
+# A promise of compensation above this amount (yuan) needs approval from the level above.
+CRISIS_COMPLAINT_APPROVAL_ABOVE = Decimal(os.environ.get("CRISIS_COMPLAINT_APPROVAL_ABOVE", "5000"))
+# Staff are reminded this long before a complaint's time limit runs out.
+CRISIS_COMPLAINT_REMINDER_MINUTES = int(os.environ.get("CRISIS_COMPLAINT_REMINDER_MINUTES", "240"))
+CRISIS_COMPLAINT_REPLY_REMINDER_MINUTES = int(os.environ.get("CRISIS_COMPLAINT_REPLY_REMINDER_MINUTES", "15"))
+CRISIS_COMPLAINT_FOLLOW_UP_DAYS = int(os.environ.get("CRISIS_COMPLAINT_FOLLOW_UP_DAYS", "7"))
+CRISIS_COMPLAINT_MAX_ATTACHMENT_BYTES = int(os.environ.get("CRISIS_COMPLAINT_MAX_ATTACHMENT_BYTES", str(20 * 2**20)))
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-alarms": {

@@ -14,6 +14,8 @@ DEMO_USERS = [
     ("pr", "王芳 Wang Fang", roles.PR_STAFF, False),
     ("responder", "刘强 Liu Qiang", roles.RESPONDERS, False),
     ("exec", "陈总 Chen (executive)", roles.EXECUTIVES, False),
+    ("handler", "赵敏 Zhao Min (complaints)", roles.COMPLAINT_HANDLERS, False),
+    ("manager", "孙经理 Sun (business manager)", roles.BUSINESS_MANAGERS, False),
 ]
 
 

@@ -8,6 +8,13 @@ COMMANDERS = "commanders"
 PR_STAFF = "pr_staff"
 RESPONDERS = "responders"
 EXECUTIVES = "executives"
+# The complaint escalation ladder (settings.CRISIS_COMPLAINT_LADDER_GROUPS, bottom rung first).
+COMPLAINT_HANDLERS = "complaint_handlers"
+BUSINESS_MANAGERS = "business_managers"
+BRANCH_HEADS = "branch_heads"
+GENERAL_MANAGEMENT = "general_management"
+SENIOR_MANAGEMENT = "senior_management"
+LADDER = (COMPLAINT_HANDLERS, BUSINESS_MANAGERS, BRANCH_HEADS, GENERAL_MANAGEMENT, SENIOR_MANAGEMENT)
 
 _PLAYBOOK_MODELS = (
     "playbook",
@@ -30,7 +37,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         *_PLAYBOOK_EDITING,
         *[
             f"incidents.{action}_{model}"
-            for model in ("calendarday", "webhookendpoint", "notificationpreference")
+            for model in ("calendarday", "webhookendpoint", "notificationpreference", "escalationrule")
             for action in ("add", "change", "delete", "view")
         ],
         # One voice: admins may draft, and are the second (legal) reviewers where a template asks
@@ -42,6 +49,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     PR_STAFF: ["incidents.declare_incident", "crisis.draft_statement"],
     RESPONDERS: ["incidents.declare_incident"],
     EXECUTIVES: ["incidents.view_restricted_incident"],
+    # Complaint staff: what they may do follows from their rung (incidents.complaints.access).
+    **{group: [] for group in LADDER},
 }
 
 

@@ -133,6 +133,32 @@ def _describe_qa_line(d: dict[str, Any]) -> str:
     return messages.get(action, _("Q&A line: “%(question)s”")) % values
 
 
+def _describe_complaint(d: dict[str, Any]) -> str:
+    from .complaints.models import ComplaintCategory, Level, Trigger
+
+    def label(choices, code):
+        try:
+            return str(choices(code).label)
+        except ValueError:
+            return code or "?"
+
+    values = {
+        "id": d.get("complaint"),
+        "category": label(ComplaintCategory, d.get("category")),
+        "project": d.get("project") or "—",
+        "trigger": label(Trigger, d.get("trigger")),
+        "level": label(Level, d.get("level")),
+    }
+    action = d.get("action")
+    if action == "opened":
+        return _("Complaint #%(id)s (%(category)s, %(project)s) opened this incident: %(trigger)s") % values
+    if action == "escalated":
+        return _("Complaint #%(id)s climbed the ladder to %(level)s") % values
+    if action == "closed":
+        return _("Complaint #%(id)s closed") % values
+    return _("Complaint #%(id)s (%(category)s, %(project)s) joined this incident: %(trigger)s") % values
+
+
 def describe(kind: str, data: dict[str, Any], text: str = "") -> str:
     """One line for a timeline entry; the free text a person wrote is shown beside it, not in it."""
     d = data or {}
@@ -192,6 +218,8 @@ def describe(kind: str, data: dict[str, Any], text: str = "") -> str:
         return _describe_statement(d)
     if kind == EntryKind.QA_LINE:
         return _describe_qa_line(d)
+    if kind == EntryKind.COMPLAINT:
+        return _describe_complaint(d)
     try:
         return str(EntryKind(kind).label)
     except ValueError:

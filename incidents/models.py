@@ -478,7 +478,12 @@ class Alarm(models.Model):
     token), so a stale Celery message finds nothing to do.
     """
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="alarms")
+    # An alarm belongs to an incident (its deadlines, tasks, first-hour report) or to a complaint's
+    # time limit; the handler locks the owner's row first in either case.
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="alarms")
+    complaint_deadline = models.ForeignKey(
+        "ComplaintDeadline", null=True, blank=True, on_delete=models.PROTECT, related_name="alarms"
+    )
     deadline = models.ForeignKey("Deadline", null=True, blank=True, on_delete=models.PROTECT, related_name="alarms")
     task = models.ForeignKey("Task", null=True, blank=True, on_delete=models.PROTECT, related_name="alarms")
     kind = models.CharField(max_length=20, choices=AlarmKind.choices)
@@ -506,7 +511,12 @@ class Alarm(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(handled_at__isnull=True) | Q(cancelled_at__isnull=True), name="alarm_handled_or_cancelled"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(incident__isnull=False, complaint_deadline__isnull=True)
+                | Q(incident__isnull=True, complaint_deadline__isnull=False),
+                name="alarm_for_incident_or_complaint",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -573,6 +583,7 @@ class Notification(models.Model):
     )
     endpoint = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    complaint = models.ForeignKey("Complaint", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     alarm = models.ForeignKey(Alarm, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications")
     event = models.CharField(_("event"), max_length=40)
     subject = models.CharField(_("subject"), max_length=300)
@@ -610,3 +621,16 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.event} → {self.recipient or self.endpoint}"
+
+
+# Complaints are part of this app (DESIGN.md: incidents/ holds "complaints and their escalation").
+from .complaints.models import (  # noqa: E402, F401
+    Complaint,
+    ComplaintAttachment,
+    ComplaintDeadline,
+    ComplaintEvent,
+    ComplaintReply,
+    ComplaintView,
+    EscalationLatch,
+    EscalationRule,
+)

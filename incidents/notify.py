@@ -105,7 +105,33 @@ def _preferences(users) -> dict[int, NotificationPreference]:
 # --- What they read --------------------------------------------------------------------------------
 
 
-def _texts(event: str, data: dict[str, Any], incident: Incident, language: str) -> tuple[str, str]:
+def _complaint_texts(event: str, data: dict[str, Any], language: str) -> tuple[str, str]:
+    from .complaints.models import ComplaintDeadlineKind, Level
+
+    with translation.override(language):
+        due = timezone.localtime(datetime.fromisoformat(data["due_at"]))
+        values = {
+            "id": data["complaint"],
+            "title": ComplaintDeadlineKind(data["kind"]).label,
+            "due": due.strftime("%Y-%m-%d %H:%M"),
+            "level": Level(data["level"]).label,
+            "project": data.get("project") or "—",
+        }
+        if event == "reminder":
+            subject = _("Complaint #%(id)s: “%(title)s” is due at %(due)s") % values
+            body = _("Complaint #%(id)s (%(project)s, %(level)s): “%(title)s” is due at %(due)s.") % values
+        else:
+            subject = _("Complaint #%(id)s: “%(title)s” was due at %(due)s and is missed") % values
+            body = _(
+                "Complaint #%(id)s (%(project)s): “%(title)s” was due at %(due)s and is missed. "
+                "It now lies with %(level)s."
+            ) % {**values, "level": Level(data.get("now_level", data["level"])).label}
+        return subject, body
+
+
+def _texts(event: str, data: dict[str, Any], incident: Incident | None, language: str) -> tuple[str, str]:
+    if incident is None:
+        return _complaint_texts(event, data, language)
     with translation.override(language):
         title = data.get("title_zh") if language.startswith("zh") else data.get("title_en")
         title = title or data.get("title_en") or data.get("title_zh") or ""
@@ -128,17 +154,24 @@ def _texts(event: str, data: dict[str, Any], incident: Incident, language: str) 
         return subject, body
 
 
-def _payload(event: str, incident: Incident, data: dict[str, Any]) -> dict[str, Any]:
+def _payload(event: str, incident: Incident | None, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "event": f"{data.get('target', 'deadline')}.{'breached' if event == 'breach' else 'reminder'}",
-        "incident": {"id": incident.pk, "title": incident.title, "kind": incident.kind, "severity": incident.severity},
+        "incident": (
+            {"id": incident.pk, "title": incident.title, "kind": incident.kind, "severity": incident.severity}
+            if incident is not None
+            else None
+        ),
         "data": {k: v for k, v in data.items() if k not in ("assignee",)},
         "at": timezone.now().isoformat(),
     }
 
 
-def alarm_raised(incident: Incident, alarm, target, data: dict[str, Any], *, recipients: set) -> list[Notification]:
-    """Record the notifications of an alarm (inside the handler's transaction); send on commit."""
+def alarm_raised(
+    incident: Incident | None, alarm, target, data: dict[str, Any], *, recipients: set, complaint=None
+) -> list[Notification]:
+    """Record the notifications of an alarm (inside the handler's transaction); send on commit.
+    A complaint's alarm has no incident: it names the complaint instead."""
     event = alarm.kind
     created: list[Notification] = []
     people = sorted(recipients, key=lambda u: u.pk)
@@ -155,6 +188,7 @@ def alarm_raised(incident: Incident, alarm, target, data: dict[str, Any], *, rec
                     channel=channel,
                     recipient=user,
                     incident=incident,
+                    complaint=complaint,
                     alarm=alarm,
                     event=event,
                     subject=subject,
@@ -170,6 +204,7 @@ def alarm_raised(incident: Incident, alarm, target, data: dict[str, Any], *, rec
                 channel=Channel.WEBHOOK,
                 endpoint=endpoint,
                 incident=incident,
+                complaint=complaint,
                 alarm=alarm,
                 event=event,
                 subject=subject,

@@ -142,11 +142,15 @@ def declare_incident(
     restricted: bool = False,
     commander=None,
     playbook_version: PlaybookVersion | None = None,
+    trigger: dict[str, Any] | None = None,
 ) -> Incident:
     """Declare an incident: its clock starts now. It pins the published playbook version for its
     kind (or the one given), whose steps become tasks and whose rules become deadlines. Optionally
-    name its commander at once."""
-    if not permissions.may_declare(by):
+    name its commander at once.
+
+    `trigger` describes an escalation rule that declares the incident on `by`'s behalf (a complaint
+    logged by anyone may open one): the admins who wrote the rule authorised it."""
+    if trigger is None and not permissions.may_declare(by):
         raise NotAllowed(_("You may not declare incidents."))
     now = timezone.now()
     errors: dict[str, str] = {}
@@ -211,6 +215,7 @@ def declare_incident(
                 "severity": severity,
                 "location": location,
                 "playbook": playbook,
+                **({"trigger": trigger} if trigger else {}),
             },
         )
         if commander is not None:

@@ -112,6 +112,25 @@ def plan_task(task: Task) -> None:
     _create(alarms)
 
 
+def plan_complaint_deadline(deadline) -> None:
+    """Alarms for a complaint's time limit (acknowledge, resolve, follow up, reply to the customer)."""
+    cancel(complaint_deadline=deadline)
+    if deadline.state != "pending":
+        return
+    now = timezone.now()
+    lead = (
+        settings.CRISIS_COMPLAINT_REPLY_REMINDER_MINUTES
+        if deadline.kind == "reply"
+        else settings.CRISIS_COMPLAINT_REMINDER_MINUTES
+    )
+    alarms = [
+        Alarm(complaint_deadline=deadline, kind=AlarmKind.REMINDER, lead_minutes=lead, fire_at=at)
+        for lead, at in _reminder_times(deadline.due_at, [lead] if lead else [], now)
+    ]
+    alarms.append(Alarm(complaint_deadline=deadline, kind=AlarmKind.BREACH, fire_at=deadline.due_at))
+    _create(alarms)
+
+
 def plan_incident(incident: Incident) -> None:
     """Alarms for a newly declared incident: its deadlines, its tasks and the first-hour report."""
     for deadline in Deadline.objects.filter(incident=incident, state=DeadlineState.PENDING):
@@ -164,9 +183,14 @@ def handle(alarm_id: int, *, token: str | None, via: str, incident_id: int | Non
     from . import services  # services imports timers; import here to keep the cycle out of import time
 
     if incident_id is None:
-        incident_id = Alarm.objects.filter(pk=alarm_id).values_list("incident_id", flat=True).first()
-        if incident_id is None:
+        row = Alarm.objects.filter(pk=alarm_id).values_list("incident_id", "complaint_deadline__complaint_id").first()
+        if row is None:
             return False
+        incident_id, complaint_id = row
+        if incident_id is None:
+            from .complaints import services as complaint_services
+
+            return complaint_services.handle_alarm(alarm_id, token=token, via=via, complaint_id=complaint_id)
     with transaction.atomic():
         # The sweep does not queue behind a handler that already holds the incident (most likely
         # an ETA task acting on this very alarm): it skips it this round and looks again next time.

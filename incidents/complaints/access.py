@@ -1,0 +1,90 @@
+"""Who may do what with a complaint, and who sees the customer's personal details.
+
+Complaint staff belong to the groups of the escalation ladder (CRISIS_COMPLAINT_LADDER_GROUPS, from
+the front-line handlers to senior management); admins stand at the top. A member may handle a
+complaint at their level or below, and approve promises made below their level. Everyone else
+may log complaints and follow them, with names and phone numbers masked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from .. import permissions
+from .models import TOP_INTERNAL_LEVEL, Level
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .models import Complaint
+
+
+def ladder_level(user) -> int | None:
+    """The highest ladder level `user` stands on, or None for people outside complaint handling."""
+    if not permissions._active(user):
+        return None
+    cached = getattr(user, "_complaint_ladder_level", "unset")
+    if cached != "unset":
+        return cached
+    if permissions.is_admin(user):
+        level: int | None = int(TOP_INTERNAL_LEVEL)
+    else:
+        names = set(user.groups.values_list("name", flat=True))
+        levels = [i for i, name in enumerate(settings.CRISIS_COMPLAINT_LADDER_GROUPS) if name in names]
+        level = max(levels) if levels else None
+    user._complaint_ladder_level = level
+    return level
+
+
+def is_complaint_staff(user) -> bool:
+    return ladder_level(user) is not None
+
+
+def may_log(user) -> bool:
+    """Every signed-in staff member (and every API client) may log a complaint."""
+    return permissions._active(user)
+
+
+def may_handle(user, complaint: Complaint) -> bool:
+    level = ladder_level(user)
+    return level is not None and level >= min(complaint.level, TOP_INTERNAL_LEVEL)
+
+
+def may_approve(user, complaint: Complaint) -> bool:
+    """A promise beyond the handler's authority is approved by someone above the complaint's level."""
+    level = ladder_level(user)
+    return level is not None and (level > complaint.level or permissions.is_admin(user))
+
+
+def sees_personal_data(user, complaint: Complaint) -> bool:
+    return may_handle(user, complaint) or (complaint.handler_id is not None and complaint.handler_id == user.pk)
+
+
+def members_at(level: int):
+    """Active members of the group for a ladder level (the outside body's case stays with the top)."""
+    groups = settings.CRISIS_COMPLAINT_LADDER_GROUPS
+    name = groups[min(level, len(groups) - 1)]
+    return get_user_model().objects.filter(is_active=True, groups__name=name).distinct()
+
+
+def level_name(level: int) -> str:
+    return str(Level(level).label)
+
+
+def mask_name(name: str) -> str:
+    """张三丰 → 张**; Li Lei → L*****."""
+    name = name.strip()
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def mask_phone(phone: str) -> str:
+    """13812345678 → 138****5678; short numbers keep only their last two digits."""
+    phone = phone.strip()
+    if not phone:
+        return ""
+    if len(phone) >= 8:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return "*" * max(len(phone) - 2, 1) + phone[-2:]

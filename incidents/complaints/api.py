@@ -1,0 +1,180 @@
+"""JSON API for complaints. Thin: permission first, then the body, then a service call."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import NotAllowed
+
+from ..api import non_negative_int
+from . import access, services
+from .models import ACTIONS, Complaint, ComplaintAttachment, ComplaintCategory, ComplaintReply, ComplaintState
+from .serializers import (
+    ComplaintAttachmentSerializer,
+    ComplaintDetailSerializer,
+    ComplaintReplySerializer,
+    ComplaintSerializer,
+    IntakeSerializer,
+    ReplyGivenSerializer,
+    ReplyRequestSerializer,
+    StepSerializer,
+)
+
+
+def _detail(request: Request, complaint: Complaint, code: int = 200) -> Response:
+    complaint = services.get_complaint(complaint.pk, request.user)
+    return Response(ComplaintDetailSerializer(complaint, context={"request": request}).data, status=code)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("state", str, enum=ComplaintState.values, description="Filter by state (repeatable)."),
+        OpenApiParameter("project", str, description="Only this project."),
+        OpenApiParameter("category", str, enum=ComplaintCategory.values),
+        OpenApiParameter("open", bool, description="Only open complaints."),
+        OpenApiParameter("mine", bool, description="Only complaints I handle."),
+    ]
+)
+class ComplaintListCreate(generics.ListAPIView):
+    serializer_class = ComplaintSerializer
+
+    def get_queryset(self):
+        qs = services.visible_complaints(self.request.user)
+        params = self.request.query_params
+        states = params.getlist("state")
+        if states:
+            unknown = set(states) - set(ComplaintState.values)
+            if unknown:
+                raise ValidationError({"state": [_("Unknown state: %(s)s") % {"s": ", ".join(sorted(unknown))}]})
+            qs = qs.filter(state__in=states)
+        category = params.get("category")
+        if category:
+            if category not in ComplaintCategory.values:
+                raise ValidationError({"category": [_("Unknown category.")]})
+            qs = qs.filter(category=category)
+        if params.get("project"):
+            qs = qs.filter(project=params["project"])
+        if params.get("open") in ("1", "true", "yes"):
+            qs = qs.exclude(state=ComplaintState.CLOSED)
+        if params.get("mine") in ("1", "true", "yes"):
+            qs = qs.filter(handler=self.request.user)
+        return qs.order_by("-received_at", "-pk")
+
+    @extend_schema(
+        request=IntakeSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        responses={201: ComplaintDetailSerializer, 200: ComplaintDetailSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        if not access.may_log(request.user):
+            raise NotAllowed(_("Sign in to log complaints."))
+        complaint, created = services.intake(
+            by=request.user, data=request.data, idempotency_key=request.headers.get("Idempotency-Key", "")
+        )
+        response = _detail(request, complaint, 201 if created else 200)
+        if not created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class ComplaintDetail(APIView):
+    @extend_schema(responses=ComplaintDetailSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return _detail(request, services.get_complaint(pk, request.user))
+
+
+class ComplaintStep(APIView):
+    """POST /api/complaints/{id}/{action}/: a step of the handling form, or `take` (become handler)."""
+
+    @extend_schema(request=StepSerializer, responses=ComplaintDetailSerializer, operation_id="complaints_step")
+    def post(self, request: Request, pk: int, action: str) -> Response:
+        complaint = services.get_complaint(pk, request.user)
+        if not access.may_handle(request.user, complaint):
+            raise NotAllowed(_("Only complaint staff at this complaint's level or above may handle it."))
+        if action == "take":
+            services.take(pk, by=request.user)
+        elif action in ACTIONS:
+            data = request.data if isinstance(request.data, dict) else None
+            if data is None:
+                raise ValidationError({"non_field_errors": [_("Send a JSON object.")]})
+            services.act(pk, by=request.user, action=action, data=dict(data.items()))
+        else:
+            raise Complaint.DoesNotExist
+        return _detail(request, complaint)
+
+
+class ComplaintReplies(APIView):
+    @extend_schema(request=ReplyRequestSerializer, responses={201: ComplaintReplySerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        complaint = services.get_complaint(pk, request.user)
+        if not access.may_handle(request.user, complaint):
+            raise NotAllowed(_("Only complaint staff at this complaint's level or above may handle it."))
+        data = request.data if isinstance(request.data, dict) else {}
+        urgent = data.get("urgent", False)
+        if not isinstance(urgent, bool):
+            raise ValidationError({"urgent": [_("Must be true or false.")]})
+        reply = services.schedule_reply(
+            pk,
+            by=request.user,
+            method=data.get("method"),
+            at=data.get("at"),
+            urgent=urgent,
+            promised=data.get("promised", ""),
+        )
+        return Response(ComplaintReplySerializer(reply).data, status=201)
+
+
+class ReplyGiven(APIView):
+    @extend_schema(request=ReplyGivenSerializer, responses=ComplaintReplySerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        reply = ComplaintReply.objects.select_related("complaint").get(pk=pk)
+        if not access.may_handle(request.user, reply.complaint):
+            raise NotAllowed(_("Only complaint staff at this complaint's level or above may handle it."))
+        data = request.data if isinstance(request.data, dict) else {}
+        reply = services.record_reply(pk, by=request.user, given=data.get("given"))
+        return Response(ComplaintReplySerializer(reply).data)
+
+
+class ComplaintAttachments(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+        },
+        responses={201: ComplaintAttachmentSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        complaint = services.get_complaint(pk, request.user)
+        if not (access.may_handle(request.user, complaint) or complaint.logged_by_id == request.user.pk):
+            raise NotAllowed(_("Only complaint staff or whoever logged the complaint may attach files to it."))
+        attachment = services.add_attachment(pk, by=request.user, upload=request.FILES.get("file"))
+        return Response(ComplaintAttachmentSerializer(attachment).data, status=201)
+
+
+class AttachmentDownload(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int):
+        attachment = ComplaintAttachment.objects.select_related("complaint").get(pk=pk)
+        if not services.may_download(request.user, attachment):
+            raise NotAllowed(_("Attachments may hold personal details; only complaint staff may open them."))
+        return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+
+
+class ComplaintVolume(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("days", int, description="How many days back (1–90, default 14).")],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request) -> Response:
+        days = max(1, non_negative_int(request, "days", 14, maximum=90))
+        return Response(services.volume(days=days))

@@ -1,0 +1,463 @@
+"""Complaints and their handling form (处理单), deadlines, replies, access log and escalation rules.
+
+These models belong to the `incidents` app (imported by `incidents.models`): a complaint that a
+rule escalates becomes part of an incident, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from playbooks.models import CrisisKind, bilingual
+
+
+class ComplaintChannel(models.TextChoices):
+    HOTLINE = "hotline", _("Hotline")
+    ONLINE_CHAT = "online_chat", _("Online chat")
+    WECHAT = "wechat", _("WeChat")
+    WEIBO = "weibo", _("Weibo")
+    EMAIL = "email", _("E-mail")
+    LETTER = "letter", _("Letter")
+    COMMENT_BOOK = "comment_book", _("Comment book")
+    WALK_IN = "walk_in", _("Walk-in")
+    CONSUMER_HOTLINE = "12315", _("12315 consumer hotline")
+    OTHER = "other", _("Other")
+
+
+class ComplaintCategory(models.TextChoices):
+    SERVICE_ATTITUDE = "service_attitude", _("Service attitude")
+    PRODUCT_QUALITY = "product_quality", _("Product or unit quality")
+    PRICE_FEES = "price_fees", _("Price or fees")
+    PURCHASE_CONTRACT = "purchase_contract", _("Purchase or contract")
+    REPAIR = "repair", _("Repair")
+    PARTS = "parts", _("Parts")
+    OTHER = "other", _("Other")
+
+
+class Complexity(models.TextChoices):
+    # The bank's procedure: general = work mistakes, attitude, internal management (3 working days);
+    # complex = products, channels, violations (5 working days).
+    GENERAL = "general", _("General")
+    COMPLEX = "complex", _("Complex")
+
+
+class CustomerWants(models.TextChoices):
+    REFUND = "refund", _("Refund")
+    CHANGE_UNIT = "change_unit", _("Change of unit")
+    COMPENSATION = "compensation", _("Compensation")
+    APOLOGY = "apology", _("Apology")
+    VENTING = "venting", _("To be heard (venting)")
+    OTHER = "other", _("Other")
+
+
+class VipFlag(models.TextChoices):
+    LARGE_BUYER = "large_buyer", _("Large buyer")
+    PUBLIC_FIGURE = "public_figure", _("Public figure")
+    GOVERNMENT_OFFICIAL = "government_official", _("Government official")
+    MEDIA_REPORTER = "media_reporter", _("Media reporter")
+    FREQUENT_COMPLAINER = "frequent_complainer", _("Frequent complainer")
+
+
+class ComplaintState(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    INVESTIGATING = "investigating", _("Investigating")
+    PROPOSED = "proposed", _("Solution proposed")
+    AGREED = "agreed", _("Agreed with customer")
+    IMPLEMENTED = "implemented", _("Implemented")
+    FOLLOWED_UP = "followed_up", _("Followed up")
+    CLOSED = "closed", _("Closed")
+
+
+class Level(models.IntegerChoices):
+    """The escalation ladder. Each level above the handler again acknowledges within 2 working days
+    and resolves within 5; the outside body runs its own procedure."""
+
+    HANDLER = 0, _("Complaint handler")
+    BUSINESS_MANAGER = 1, _("Business manager")
+    BRANCH_HEAD = 2, _("Branch head")
+    GENERAL_MANAGEMENT = 3, _("General management")
+    SENIOR_MANAGEMENT = 4, _("Senior management")
+    OUTSIDE_BODY = 5, _("Outside body")
+
+
+TOP_INTERNAL_LEVEL = Level.SENIOR_MANAGEMENT
+# A dispute after this point means the customer does not accept the result.
+DISPUTABLE_STATES = (
+    ComplaintState.PROPOSED,
+    ComplaintState.AGREED,
+    ComplaintState.IMPLEMENTED,
+    ComplaintState.FOLLOWED_UP,
+)
+OPEN_COMPLAINT_STATES = [s for s in ComplaintState.values if s != ComplaintState.CLOSED]
+
+
+class Complaint(FSMModelMixin, models.Model):
+    # Intake
+    channel = models.CharField(_("channel"), max_length=20, choices=ComplaintChannel.choices)
+    customer_name = models.CharField(_("customer name"), max_length=100, blank=True)
+    customer_phone = models.CharField(_("customer phone"), max_length=40, blank=True)
+    unit = models.CharField(_("unit or order"), max_length=100, blank=True)
+    project = models.CharField(_("project (楼盘)"), max_length=200, blank=True)
+    category = models.CharField(_("category"), max_length=30, choices=ComplaintCategory.choices)
+    complexity = models.CharField(
+        _("complexity"), max_length=10, choices=Complexity.choices, default=Complexity.GENERAL
+    )
+    # One of CustomerWants' codes, or the customer's own words (other systems send free text).
+    wants = models.CharField(_("customer wants"), max_length=300, blank=True)
+    description = models.TextField(_("facts as told"))
+    vip = models.JSONField(_("VIP flags"), default=list, blank=True)
+    injury_risk = models.BooleanField(_("risk of injury, fire, accident or health harm"), default=False)
+    online_spread = models.BooleanField(_("spreading online"), default=False)
+    mass_complaint = models.BooleanField(_("mass complaint (owners acting together)"), default=False)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("logged by")
+    )
+    # Intake by other systems: the same key from the same client creates one complaint.
+    idempotency_key = models.CharField(max_length=200, blank=True, editable=False)
+    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+
+    # Handling (the 处理单)
+    state = FSMField(_("state"), default=ComplaintState.RECEIVED, choices=ComplaintState.choices, protected=True)
+    level = models.PositiveSmallIntegerField(_("ladder level"), choices=Level.choices, default=Level.HANDLER)
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("handler"),
+    )
+    outside_body = models.CharField(_("outside body"), max_length=200, blank=True)
+    facts = models.TextField(_("facts (verified)"), blank=True)
+    emotions = models.TextField(_("emotions and expectations"), blank=True)
+    root_cause = models.TextField(_("root cause"), blank=True)
+    options = models.TextField(_("options considered"), blank=True)
+    solution = models.TextField(_("solution"), blank=True)
+    compensation = models.DecimalField(_("compensation (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    approval_needed = models.BooleanField(_("needs approval from the level above"), default=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    implemented_at = models.DateTimeField(null=True, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(
+        _("satisfaction (1-5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    # Escalation into a crisis
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        verbose_name=_("incident"),
+    )
+    escalation_rule = models.ForeignKey(
+        "incidents.EscalationRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        indexes = [
+            models.Index(fields=["project", "category", "received_at"], name="complaint_wave"),
+            models.Index(fields=["received_at"], name="complaint_received"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["logged_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="one_complaint_per_idempotency_key",
+            ),
+            models.CheckConstraint(condition=Q(level__gte=0, level__lte=5), name="complaint_level_on_ladder"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_category_display()} · {self.project}".rstrip(" ·")
+
+    @property
+    def wants_display(self) -> str:
+        return str(CustomerWants(self.wants).label) if self.wants in CustomerWants.values else self.wants
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != ComplaintState.CLOSED
+
+    # The lifecycle. Services check who may act; these guard only the order of the steps.
+    @transition(field=state, source=ComplaintState.RECEIVED, target=ComplaintState.ACKNOWLEDGED)
+    def acknowledge(self) -> None:
+        pass
+
+    @transition(field=state, source=ComplaintState.ACKNOWLEDGED, target=ComplaintState.INVESTIGATING)
+    def investigate(self) -> None:
+        pass
+
+    @transition(field=state, source=ComplaintState.INVESTIGATING, target=ComplaintState.PROPOSED)
+    def propose(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=ComplaintState.PROPOSED,
+        target=ComplaintState.AGREED,
+        conditions=[lambda c: not c.approval_needed or c.approved_at is not None],
+    )
+    def agree(self) -> None:
+        pass
+
+    @transition(field=state, source=ComplaintState.AGREED, target=ComplaintState.IMPLEMENTED)
+    def implement(self) -> None:
+        pass
+
+    @transition(field=state, source=ComplaintState.IMPLEMENTED, target=ComplaintState.FOLLOWED_UP)
+    def follow_up(self) -> None:
+        pass
+
+    @transition(field=state, source=ComplaintState.FOLLOWED_UP, target=ComplaintState.CLOSED)
+    def close(self) -> None:
+        pass
+
+    # Climbing the ladder starts the handling again at the new level.
+    @transition(field=state, source=OPEN_COMPLAINT_STATES, target=ComplaintState.RECEIVED)
+    def climb(self) -> None:
+        pass
+
+
+# Handling actions as users and the API name them, in the order of the form.
+ACTIONS = ("acknowledge", "investigate", "propose", "approve", "agree", "implement", "follow_up", "close", "dispute")
+
+
+class ComplaintDeadlineKind(models.TextChoices):
+    ACKNOWLEDGE = "acknowledge", _("Acknowledge")
+    RESOLVE = "resolve", _("Resolve")
+    FOLLOW_UP = "follow_up", _("Follow up")
+    REPLY = "reply", _("Reply to the customer")
+
+
+class ComplaintDeadlineState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    MET = "met", _("Met")
+    BREACHED = "breached", _("Breached")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ComplaintDeadline(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="deadlines")
+    level = models.PositiveSmallIntegerField(_("ladder level"), choices=Level.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=ComplaintDeadlineKind.choices)
+    due_at = models.DateTimeField(_("due at"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=ComplaintDeadlineState.choices, default=ComplaintDeadlineState.PENDING
+    )
+    met_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        verbose_name = _("complaint deadline")
+        verbose_name_plural = _("complaint deadlines")
+        constraints = [
+            # At most one running acknowledgement, resolution and follow-up clock per complaint.
+            models.UniqueConstraint(
+                fields=["complaint", "kind"],
+                condition=Q(state="pending") & ~Q(kind="reply"),
+                name="one_pending_complaint_clock_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class ReplyMethod(models.TextChoices):
+    PHONE = "phone", _("Phone call")
+    WRITTEN = "written", _("Written reply")
+    VISIT = "visit", _("Home visit (two staff, with ID)")
+    MESSAGE = "message", _("Message (SMS, WeChat)")
+
+
+class ComplaintReply(models.Model):
+    """A reply promised to the customer, and the reply given (the handling form records both)."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="replies")
+    method = models.CharField(_("method"), max_length=10, choices=ReplyMethod.choices)
+    requested_for = models.DateTimeField(_("requested for"))
+    scheduled_for = models.DateTimeField(_("scheduled for"))
+    urgent = models.BooleanField(_("urgent, or the customer agreed to this time"), default=False)
+    promised = models.TextField(_("reply promised"), blank=True)
+    given = models.TextField(_("reply given"), blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.OneToOneField(
+        ComplaintDeadline, null=True, blank=True, on_delete=models.PROTECT, related_name="reply"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["scheduled_for", "pk"]
+        verbose_name = _("reply to the customer")
+        verbose_name_plural = _("replies to the customer")
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} · {self.scheduled_for:%Y-%m-%d %H:%M}"
+
+    @property
+    def moved_to_business_hours(self) -> bool:
+        return self.scheduled_for != self.requested_for
+
+
+class ComplaintEventKind(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    ASSIGNED = "assigned", _("Handler assigned")
+    STEP = "step", _("Handling step")
+    APPROVED = "approved", _("Promise approved")
+    ESCALATED = "escalated", _("Escalated up the ladder")
+    REMINDER = "reminder", _("Reminder")
+    BREACH = "breach", _("Time limit missed")
+    REPLY = "reply", _("Reply to the customer")
+    ATTACHMENT = "attachment", _("Attachment")
+    INCIDENT = "incident", _("Escalated into an incident")
+
+
+class ComplaintEvent(models.Model):
+    """The complaint's own log: every step, every move up the ladder, every missed limit."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=ComplaintEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    state = models.CharField(max_length=20, choices=ComplaintState.choices)
+    text = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.complaint_id}"
+
+
+class ComplaintView(models.Model):
+    """Who saw a complaint's personal details unmasked, and when."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="views")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    via = models.CharField(max_length=10)  # "page" or "api"
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("complaint access")
+        verbose_name_plural = _("complaint access log")
+
+    def __str__(self) -> str:
+        return f"{self.user} viewed #{self.complaint_id}"
+
+
+def _attachment_path(instance: ComplaintAttachment, filename: str) -> str:
+    return f"complaints/{instance.complaint_id}/{timezone.now():%Y%m%d%H%M%S}-{filename}"
+
+
+class ComplaintAttachment(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=_attachment_path, max_length=300)
+    name = models.CharField(_("name"), max_length=200)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Trigger(models.TextChoices):
+    VIP = "vip", _("VIP complainer")
+    INJURY = "injury", _("Risk of injury, fire, accident or health harm")
+    REPEAT = "repeat", _("Same category at the same project, repeatedly")
+    ONLINE = "online", _("Spreading online")
+    MASS = "mass", _("Mass complaint (owners acting together)")
+
+
+class EscalationRule(models.Model):
+    """When a complaint opens an incident (or joins the open one), with which playbook and severity.
+
+    Rules are evaluated in `order`; the first that matches decides. Admins edit them.
+    """
+
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    crisis_kind = models.CharField(_("kind of crisis to open"), max_length=40, choices=CrisisKind.choices)
+    severity = models.PositiveSmallIntegerField(
+        _("severity"), default=3, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    vip_flags = models.JSONField(
+        _("VIP flags that trigger"), default=list, blank=True, help_text=_("Only for the VIP trigger.")
+    )
+    threshold = models.PositiveIntegerField(
+        _("how many complaints"), default=5, validators=[MinValueValidator(2)], help_text=_("Only for repeats.")
+    )
+    window_hours = models.PositiveIntegerField(
+        _("within hours"), default=24, validators=[MinValueValidator(1)], help_text=_("Only for repeats.")
+    )
+
+    name = bilingual("name")
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("escalation rule")
+        verbose_name_plural = _("escalation rules")
+        constraints = [
+            models.CheckConstraint(condition=Q(severity__gte=1, severity__lte=4), name="escalation_rule_severity"),
+            models.CheckConstraint(condition=Q(threshold__gte=2), name="escalation_rule_threshold"),
+            models.CheckConstraint(condition=Q(window_hours__gte=1), name="escalation_rule_window"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_en} / {self.name_zh}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.trigger == Trigger.VIP:
+            flags = self.vip_flags if isinstance(self.vip_flags, list) else None
+            if not flags or any(f not in VipFlag.values for f in flags):
+                errors["vip_flags"] = _("Choose one or more of: %(flags)s.") % {"flags": ", ".join(VipFlag.values)}
+        if errors:
+            raise ValidationError(errors)
+
+
+class EscalationLatch(models.Model):
+    """One row per (kind of crisis, project): escalations for the same key queue on its lock, so
+    concurrent complaints open exactly one incident and the rest join it."""
+
+    key = models.CharField(max_length=300, unique=True)
+    incident = models.ForeignKey("incidents.Incident", null=True, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,846 @@
+"""The only writers of complaints: intake, the handling form's steps, the ladder, replies, alarms.
+
+Every write runs in one transaction that locks the complaint's row first (the order every writer
+uses: complaint, then its incident), logs the step on the complaint's own log and, for a complaint
+that is part of an incident, on the incident's timeline. Time limits are ComplaintDeadline rows
+with alarms (incidents.timers): the database is the truth, Celery the alarm clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from config.errors import NotAllowed, RuleBroken
+
+from .. import notify, timers, workdays
+from ..models import Alarm, AlarmKind, EntryKind
+from . import access, rules
+from .models import (
+    ACTIONS,
+    DISPUTABLE_STATES,
+    TOP_INTERNAL_LEVEL,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintCategory,
+    ComplaintChannel,
+    ComplaintDeadline,
+    ComplaintDeadlineKind,
+    ComplaintDeadlineState,
+    ComplaintEvent,
+    ComplaintEventKind,
+    ComplaintReply,
+    ComplaintState,
+    ComplaintView,
+    Complexity,
+    Level,
+    ReplyMethod,
+    VipFlag,
+)
+
+MAX_TEXT = 10_000
+RECEIVED_SKEW = timedelta(minutes=5)
+ATTACHMENT_TYPES = {
+    ".pdf", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".txt", ".doc", ".docx", ".xls", ".xlsx",
+    ".mp3", ".m4a", ".amr", ".wav", ".mp4", ".mov",
+}  # fmt: skip
+ATTACHMENTS_PER_COMPLAINT = 50
+
+
+# --- Cleaning input (forms and API share it: bad input changes nothing) ------------------------------
+
+
+def _text(value: Any, field: str, errors: dict, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[field] = _("Must be text.")
+        return ""
+    value = value.strip()
+    if required and not value:
+        errors[field] = _("This field is required.")
+    elif len(value) > max_length:
+        errors[field] = _("At most %(n)d characters.") % {"n": max_length}
+    return value
+
+
+def _choice(value: Any, field: str, choices, errors: dict, *, required: bool, default: str = "") -> str:
+    if value in (None, ""):
+        if required:
+            errors[field] = _("This field is required.")
+        return default
+    if not isinstance(value, str) or value not in choices.values:
+        errors[field] = _("Unknown value “%(value)s”; one of: %(choices)s.") % {
+            "value": value,
+            "choices": ", ".join(choices.values),
+        }
+        return default
+    return value
+
+
+def _flag(value: Any, field: str, errors: dict) -> bool:
+    if value in (None, ""):
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+        return value.lower() in ("true", "1", "yes", "on")
+    errors[field] = _("Must be true or false.")
+    return False
+
+
+def clean_intake(data: Any) -> dict[str, Any]:
+    """The complaint's fields from a JSON body or a form, or a ValidationError naming each bad field."""
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": _("Send a JSON object.")})
+    errors: dict[str, str] = {}
+    fields = {
+        "channel": _choice(data.get("channel"), "channel", ComplaintChannel, errors, required=True),
+        "category": _choice(data.get("category"), "category", ComplaintCategory, errors, required=True),
+        "complexity": _choice(
+            data.get("complexity"), "complexity", Complexity, errors, required=False, default=Complexity.GENERAL
+        ),
+        "wants": _text(data.get("wants"), "wants", errors, max_length=300),
+        "description": _text(data.get("description"), "description", errors, required=True),
+        "customer_name": _text(data.get("customer_name"), "customer_name", errors, max_length=100),
+        "customer_phone": _text(data.get("customer_phone"), "customer_phone", errors, max_length=40),
+        "unit": _text(data.get("unit"), "unit", errors, max_length=100),
+        "project": _text(data.get("project"), "project", errors, max_length=200),
+        "injury_risk": _flag(data.get("injury_risk"), "injury_risk", errors),
+        "online_spread": _flag(data.get("online_spread"), "online_spread", errors),
+        "mass_complaint": _flag(data.get("mass_complaint"), "mass_complaint", errors),
+    }
+    phone = fields["customer_phone"]
+    if phone and not all(c.isdigit() or c in "+-() " for c in phone):
+        errors["customer_phone"] = _("A phone number has digits, spaces and + - ( ) only.")
+    vip = data.get("vip") or []
+    if isinstance(vip, str):
+        vip = [v for v in vip.replace(",", " ").split() if v]
+    if not isinstance(vip, list) or any(not isinstance(v, str) or v not in VipFlag.values for v in vip):
+        errors["vip"] = _("A list of: %(flags)s.") % {"flags": ", ".join(VipFlag.values)}
+        vip = []
+    fields["vip"] = sorted(set(vip))
+    received_at = data.get("received_at")
+    if received_at not in (None, ""):
+        if isinstance(received_at, str):
+            try:
+                received_at = datetime.fromisoformat(received_at.replace("Z", "+00:00"))
+            except ValueError:
+                received_at = None
+        if not isinstance(received_at, datetime):
+            errors["received_at"] = _("An ISO-8601 date and time.")
+        else:
+            if timezone.is_naive(received_at):
+                received_at = timezone.make_aware(received_at)
+            if received_at > timezone.now() + RECEIVED_SKEW:
+                errors["received_at"] = _("The time received cannot be in the future.")
+            fields["received_at"] = received_at
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
+def _clean_key(key: Any) -> str:
+    if key in (None, ""):
+        return ""
+    if not isinstance(key, str) or len(key) > 200 or not key.isprintable():
+        raise ValidationError({"idempotency_key": _("An Idempotency-Key is printable text of at most 200 characters.")})
+    return key.strip()
+
+
+def _fingerprint(fields: dict[str, Any]) -> str:
+    canonical = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in fields.items()}
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# --- Logging ---------------------------------------------------------------------------------------
+
+
+def _log(complaint: Complaint, kind: str, *, actor=None, text: str = "", data: dict | None = None) -> ComplaintEvent:
+    return ComplaintEvent.objects.create(
+        complaint=complaint,
+        kind=kind,
+        actor=actor,
+        level=complaint.level,
+        state=complaint.state,
+        text=text,
+        data=data or {},
+    )
+
+
+def _on_incident(complaint: Complaint, action: str, *, actor=None, **extra: Any) -> None:
+    """A complaint that is part of an incident reports its big moves on the incident's timeline."""
+    if complaint.incident_id is None:
+        return
+    from .. import services as incident_services
+
+    incident = incident_services.lock_incident(complaint.incident_id)
+    incident_services.record(
+        incident,
+        EntryKind.COMPLAINT,
+        actor=actor,
+        data={
+            "action": action,
+            "complaint": complaint.pk,
+            "category": complaint.category,
+            "project": complaint.project,
+            "level": complaint.level,
+            **extra,
+        },
+    )
+
+
+def person(user) -> dict[str, Any] | None:
+    from ..services import person as incident_person
+
+    return incident_person(user)
+
+
+# --- Intake ----------------------------------------------------------------------------------------
+
+
+def intake(*, by, data: Any, idempotency_key: Any = "") -> tuple[Complaint, bool]:
+    """Log a complaint; start its clocks; apply the escalation rules in the same transaction.
+
+    Returns (complaint, created). The same Idempotency-Key from the same client returns the
+    complaint it created the first time (created=False); the same key with a different complaint
+    is a conflict.
+    """
+    if not access.may_log(by):
+        raise NotAllowed(_("Sign in to log complaints."))
+    fields = clean_intake(data)
+    key = _clean_key(idempotency_key)
+    fingerprint = _fingerprint(fields) if key else ""
+    if key:
+        existing = Complaint.objects.filter(logged_by=by, idempotency_key=key).first()
+        if existing is not None:
+            return _replayed(existing, fingerprint), False
+    try:
+        with transaction.atomic():
+            complaint = Complaint.objects.create(
+                **fields, logged_by=by, idempotency_key=key, request_fingerprint=fingerprint
+            )
+            _log(complaint, ComplaintEventKind.RECEIVED, actor=by, data={"channel": complaint.channel})
+            _start_level(complaint, start=complaint.received_at)
+            rules.apply(complaint, by=by)
+    except IntegrityError:
+        # The same key raced in from a retry: the first one won; answer with it.
+        existing = Complaint.objects.filter(logged_by=by, idempotency_key=key).first() if key else None
+        if existing is None:
+            raise
+        return _replayed(existing, fingerprint), False
+    return complaint, True
+
+
+def _replayed(existing: Complaint, fingerprint: str) -> Complaint:
+    if existing.request_fingerprint and fingerprint != existing.request_fingerprint:
+        raise RuleBroken(
+            _("This Idempotency-Key was already used for a different complaint (#%(id)s).") % {"id": existing.pk},
+            complaint=existing.pk,
+        )
+    return existing
+
+
+# --- Time limits -----------------------------------------------------------------------------------
+
+
+def _resolve_days(complaint: Complaint) -> int:
+    if complaint.level == Level.HANDLER and complaint.complexity == Complexity.GENERAL:
+        return 3
+    return 5
+
+
+def _new_deadline(complaint: Complaint, kind: str, due_at: datetime) -> ComplaintDeadline:
+    deadline = ComplaintDeadline.objects.create(complaint=complaint, level=complaint.level, kind=kind, due_at=due_at)
+    timers.plan_complaint_deadline(deadline)
+    return deadline
+
+
+def _stop_clocks(complaint: Complaint, kinds: list[str], *, state: str) -> list[ComplaintDeadline]:
+    pending = list(
+        ComplaintDeadline.objects.filter(complaint=complaint, kind__in=kinds, state=ComplaintDeadlineState.PENDING)
+    )
+    now = timezone.now()
+    for deadline in pending:
+        deadline.state = state
+        deadline.met_at = now if state == ComplaintDeadlineState.MET else None
+        deadline.save(update_fields=["state", "met_at"])
+        timers.cancel(complaint_deadline=deadline)
+    return pending
+
+
+def _start_level(complaint: Complaint, *, start: datetime) -> None:
+    """Acknowledge within 2 working days; resolve within 3 (general) or 5 (complex, and every
+    level above the handler), counted on the working-day calendar from `start`."""
+    if complaint.level > TOP_INTERNAL_LEVEL:
+        return  # the outside body runs its own procedure and clock
+    _new_deadline(complaint, ComplaintDeadlineKind.ACKNOWLEDGE, workdays.add_working_days(start, 2))
+    _new_deadline(complaint, ComplaintDeadlineKind.RESOLVE, workdays.add_working_days(start, _resolve_days(complaint)))
+
+
+def _climb(complaint: Complaint, *, by, reason: str, cause: str, outside_body: str = "") -> None:
+    """Move the complaint one rung up the ladder; the new level acknowledges and resolves afresh."""
+    before = complaint.level
+    _stop_clocks(
+        complaint,
+        [ComplaintDeadlineKind.ACKNOWLEDGE, ComplaintDeadlineKind.RESOLVE, ComplaintDeadlineKind.FOLLOW_UP],
+        state=ComplaintDeadlineState.CANCELLED,
+    )
+    complaint.level = min(before + 1, Level.OUTSIDE_BODY)
+    if outside_body:
+        complaint.outside_body = outside_body
+    complaint.climb()
+    complaint.handler = None
+    complaint.approval_needed = False
+    complaint.approved_by = None
+    complaint.approved_at = None
+    complaint.save()
+    _log(
+        complaint,
+        ComplaintEventKind.ESCALATED,
+        actor=by,
+        text=reason,
+        data={"from": before, "to": complaint.level, "cause": cause, "outside_body": complaint.outside_body},
+    )
+    _start_level(complaint, start=timezone.now())
+    _on_incident(complaint, "escalated", actor=by, cause=cause)
+
+
+# --- Reading ---------------------------------------------------------------------------------------
+
+
+def visible_complaints(user) -> QuerySet[Complaint]:
+    """Every signed-in staff member may follow complaints (with personal details masked)."""
+    if not access.may_log(user):
+        return Complaint.objects.none()
+    return Complaint.objects.select_related("handler", "incident", "logged_by")
+
+
+def get_complaint(complaint_id: int, user) -> Complaint:
+    return visible_complaints(user).get(pk=complaint_id)
+
+
+def personal_details(complaint: Complaint, user, *, via: str) -> dict[str, str]:
+    """The customer's name and phone as `user` may see them. Seeing them unmasked is recorded."""
+    if access.sees_personal_data(user, complaint):
+        ComplaintView.objects.create(complaint=complaint, user=user, via=via)
+        return {"customer_name": complaint.customer_name, "customer_phone": complaint.customer_phone, "masked": False}
+    return {
+        "customer_name": access.mask_name(complaint.customer_name),
+        "customer_phone": access.mask_phone(complaint.customer_phone),
+        "masked": True,
+    }
+
+
+def allowed_actions(complaint: Complaint, user) -> list[str]:
+    """The handling steps `user` may take now, in the order of the form."""
+    if not access.may_handle(user, complaint):
+        return []
+    found = []
+    for action in ACTIONS:
+        if action == "approve":
+            if (
+                complaint.state == ComplaintState.PROPOSED
+                and complaint.approval_needed
+                and complaint.approved_at is None
+                and access.may_approve(user, complaint)
+            ):
+                found.append(action)
+        elif action == "dispute":
+            if complaint.state in DISPUTABLE_STATES and complaint.level < Level.OUTSIDE_BODY:
+                found.append(action)
+        elif can_proceed(getattr(complaint, action)):
+            found.append(action)
+    if complaint.is_open and complaint.handler_id != user.pk:
+        found.insert(0, "take")
+    return found
+
+
+# --- Handling --------------------------------------------------------------------------------------
+
+
+def _lock(complaint_id: int, *, skip_locked: bool = False) -> Complaint | None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Lock complaints inside transaction.atomic().")
+    locked = Complaint.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+    return locked.filter(pk=complaint_id).first() if skip_locked else locked.get(pk=complaint_id)
+
+
+def _may_handle_or_refuse(user, complaint: Complaint) -> None:
+    if not access.may_handle(user, complaint):
+        raise NotAllowed(
+            _("Only complaint staff at the level of %(level)s or above may handle this complaint.")
+            % {"level": access.level_name(min(complaint.level, TOP_INTERNAL_LEVEL))}
+        )
+
+
+def _amount(value: Any, errors: dict) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        errors["compensation"] = _("An amount in yuan, e.g. 2000 or 1999.50.")
+        return None
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10") or amount != amount.quantize(Decimal("0.01")):
+        errors["compensation"] = _("An amount in yuan, e.g. 2000 or 1999.50.")
+        return None
+    return amount
+
+
+def take(complaint_id: int, *, by) -> Complaint:
+    """Become the complaint's handler (the one who owns the handling form at its current level)."""
+    with transaction.atomic():
+        complaint = _lock(complaint_id)
+        _may_handle_or_refuse(by, complaint)
+        if not complaint.is_open:
+            raise RuleBroken(_("This complaint is closed."))
+        complaint.handler = by
+        complaint.save(update_fields=["handler"])
+        _log(complaint, ComplaintEventKind.ASSIGNED, actor=by, data={"handler": person(by)})
+    return complaint
+
+
+def act(complaint_id: int, *, by, action: str, data: dict[str, Any] | None = None) -> Complaint:
+    """One step of the handling form: acknowledge, investigate, propose, approve, agree, implement,
+    follow_up, close, or dispute (the customer does not accept the result: one rung up the ladder)."""
+    if action not in ACTIONS:
+        raise ValidationError({"action": _("Unknown step “%(action)s”.") % {"action": action}})
+    data = data if isinstance(data, dict) else {}
+    errors: dict[str, str] = {}
+    note = _text(data.get("note"), "note", errors)
+    with transaction.atomic():
+        complaint = _lock(complaint_id)
+        _may_handle_or_refuse(by, complaint)
+        step = _STEPS[action]
+        changes = step(complaint, by=by, data=data, note=note, errors=errors)
+        if errors:
+            raise ValidationError(errors)
+        if changes is not None:
+            _log(complaint, ComplaintEventKind.STEP, actor=by, text=note, data={"action": action, **changes})
+    return complaint
+
+
+def _refuse_step(complaint: Complaint, action: str) -> None:
+    raise RuleBroken(
+        _("“%(action)s” is not possible while the complaint is %(state)s.")
+        % {"action": action, "state": complaint.get_state_display()},
+        state=complaint.state,
+    )
+
+
+def _transition(complaint: Complaint, action: str) -> None:
+    method = getattr(complaint, action)
+    if not can_proceed(method):
+        _refuse_step(complaint, action)
+    method()
+
+
+def _acknowledge(complaint: Complaint, *, by, data, note, errors) -> dict:
+    _transition(complaint, "acknowledge")
+    complaint.acknowledged_at = timezone.now()
+    if complaint.handler_id is None:
+        complaint.handler = by
+    complaint.save()
+    met = _stop_clocks(complaint, [ComplaintDeadlineKind.ACKNOWLEDGE], state=ComplaintDeadlineState.MET)
+    return {"late": any(d.due_at < complaint.acknowledged_at for d in met)}
+
+
+def _investigate(complaint: Complaint, *, by, data, note, errors) -> dict:
+    facts = _text(data.get("facts"), "facts", errors)
+    emotions = _text(data.get("emotions"), "emotions", errors)
+    if errors:
+        return {}
+    _transition(complaint, "investigate")
+    complaint.facts = facts or complaint.facts
+    complaint.emotions = emotions or complaint.emotions
+    complaint.save()
+    return {}
+
+
+def _propose(complaint: Complaint, *, by, data, note, errors) -> dict:
+    facts = _text(data.get("facts"), "facts", errors) or complaint.facts
+    root_cause = _text(data.get("root_cause"), "root_cause", errors, required=True)
+    options = _text(data.get("options"), "options", errors)
+    solution = _text(data.get("solution"), "solution", errors, required=True)
+    amount = _amount(data.get("compensation"), errors)
+    if not facts and "facts" not in errors:
+        errors["facts"] = _("Record the verified facts (separate from the customer's emotions) first.")
+    if errors:
+        return {}
+    _transition(complaint, "propose")
+    complaint.facts = facts
+    complaint.root_cause = root_cause
+    complaint.options = options
+    complaint.solution = solution
+    complaint.compensation = amount
+    # A promise beyond the handler's authority waits for the level above.
+    complaint.approval_needed = amount is not None and amount > settings.CRISIS_COMPLAINT_APPROVAL_ABOVE
+    complaint.approved_by = None
+    complaint.approved_at = None
+    complaint.save()
+    return {"compensation": str(amount) if amount is not None else None, "approval_needed": complaint.approval_needed}
+
+
+def _approve(complaint: Complaint, *, by, data, note, errors) -> dict | None:
+    if complaint.state != ComplaintState.PROPOSED or not complaint.approval_needed:
+        raise RuleBroken(_("There is no promise waiting for approval."))
+    if complaint.approved_at is not None:
+        raise RuleBroken(_("This promise is already approved."))
+    if not access.may_approve(by, complaint):
+        raise NotAllowed(_("A promise beyond the handler's authority is approved by someone above this level."))
+    complaint.approved_by = by
+    complaint.approved_at = timezone.now()
+    complaint.save(update_fields=["approved_by", "approved_at"])
+    _log(
+        complaint,
+        ComplaintEventKind.APPROVED,
+        actor=by,
+        text=note,
+        data={"compensation": str(complaint.compensation)},
+    )
+    return None
+
+
+def _agree(complaint: Complaint, *, by, data, note, errors) -> dict:
+    if complaint.state == ComplaintState.PROPOSED and complaint.approval_needed and complaint.approved_at is None:
+        raise RuleBroken(
+            _(
+                "Compensation of %(amount)s yuan is beyond the handler's authority (%(limit)s): "
+                "it needs approval from the level above before the customer is told."
+            )
+            % {"amount": complaint.compensation, "limit": settings.CRISIS_COMPLAINT_APPROVAL_ABOVE},
+            approval_needed=True,
+        )
+    _transition(complaint, "agree")
+    complaint.save()
+    return {}
+
+
+def _implement(complaint: Complaint, *, by, data, note, errors) -> dict:
+    _transition(complaint, "implement")
+    complaint.implemented_at = timezone.now()
+    complaint.save()
+    met = _stop_clocks(complaint, [ComplaintDeadlineKind.RESOLVE], state=ComplaintDeadlineState.MET)
+    _new_deadline(
+        complaint,
+        ComplaintDeadlineKind.FOLLOW_UP,
+        complaint.implemented_at + timedelta(days=settings.CRISIS_COMPLAINT_FOLLOW_UP_DAYS),
+    )
+    return {"late": any(d.due_at < complaint.implemented_at for d in met)}
+
+
+def _follow_up(complaint: Complaint, *, by, data, note, errors) -> dict:
+    raw = data.get("satisfaction")
+    try:
+        satisfaction = int(raw)
+        if str(satisfaction) != str(raw).strip() or not 1 <= satisfaction <= 5:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["satisfaction"] = _("How satisfied the customer is, from 1 (not at all) to 5 (fully).")
+        return {}
+    _transition(complaint, "follow_up")
+    complaint.satisfaction = satisfaction
+    complaint.save()
+    _stop_clocks(complaint, [ComplaintDeadlineKind.FOLLOW_UP], state=ComplaintDeadlineState.MET)
+    return {"satisfaction": satisfaction}
+
+
+def _close(complaint: Complaint, *, by, data, note, errors) -> dict:
+    _transition(complaint, "close")
+    complaint.closed_at = timezone.now()
+    complaint.save()
+    _stop_clocks(complaint, list(ComplaintDeadlineKind.values), state=ComplaintDeadlineState.CANCELLED)
+    _on_incident(complaint, "closed", actor=by)
+    return {}
+
+
+def _dispute(complaint: Complaint, *, by, data, note, errors) -> None:
+    reason = _text(data.get("reason") or note, "reason", errors, required=True)
+    outside_body = _text(data.get("outside_body"), "outside_body", errors, max_length=200)
+    if complaint.state not in DISPUTABLE_STATES:
+        if errors:
+            return None
+        _refuse_step(complaint, "dispute")
+    if complaint.level >= Level.OUTSIDE_BODY:
+        raise RuleBroken(_("The complaint is already with an outside body."))
+    if complaint.level == TOP_INTERNAL_LEVEL and not outside_body:
+        errors["outside_body"] = _(
+            "Name the outside body the customer turns to (consumer association, regulator, arbitration, court)."
+        )
+    if errors:
+        return None
+    _climb(complaint, by=by, reason=reason, cause="dispute", outside_body=outside_body)
+    return None
+
+
+_STEPS = {
+    "acknowledge": _acknowledge,
+    "investigate": _investigate,
+    "propose": _propose,
+    "approve": _approve,
+    "agree": _agree,
+    "implement": _implement,
+    "follow_up": _follow_up,
+    "close": _close,
+    "dispute": _dispute,
+}
+
+
+# --- Replies to the customer (quiet hours) ---------------------------------------------------------
+
+
+def schedule_reply(
+    complaint_id: int, *, by, method: Any, at: Any, urgent: bool = False, promised: Any = ""
+) -> ComplaintReply:
+    """Promise the customer a reply. A phone call is only ever scheduled in business hours on a
+    working day, unless it is urgent or the customer asked for that time."""
+    errors: dict[str, str] = {}
+    method = _choice(method, "method", ReplyMethod, errors, required=True)
+    promised = _text(promised, "promised", errors)
+    if isinstance(at, str):
+        try:
+            at = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except ValueError:
+            at = None
+    if not isinstance(at, datetime):
+        errors["at"] = _("An ISO-8601 date and time.")
+    else:
+        if timezone.is_naive(at):
+            at = timezone.make_aware(at)
+        if at < timezone.now() - RECEIVED_SKEW:
+            errors["at"] = _("A reply cannot be scheduled in the past.")
+    if errors:
+        raise ValidationError(errors)
+    scheduled = at if (method != ReplyMethod.PHONE or urgent) else workdays.next_business_moment(at)
+    with transaction.atomic():
+        complaint = _lock(complaint_id)
+        _may_handle_or_refuse(by, complaint)
+        if not complaint.is_open:
+            raise RuleBroken(_("This complaint is closed."))
+        deadline = _new_deadline(complaint, ComplaintDeadlineKind.REPLY, scheduled)
+        reply = ComplaintReply.objects.create(
+            complaint=complaint,
+            method=method,
+            requested_for=at,
+            scheduled_for=scheduled,
+            urgent=bool(urgent),
+            promised=promised,
+            deadline=deadline,
+            created_by=by,
+        )
+        _log(
+            complaint,
+            ComplaintEventKind.REPLY,
+            actor=by,
+            text=promised,
+            data={
+                "reply": reply.pk,
+                "method": method,
+                "scheduled_for": scheduled.isoformat(),
+                "moved_to_business_hours": scheduled != at,
+            },
+        )
+    return reply
+
+
+def record_reply(reply_id: int, *, by, given: Any) -> ComplaintReply:
+    errors: dict[str, str] = {}
+    given = _text(given, "given", errors, required=True)
+    if errors:
+        raise ValidationError(errors)
+    complaint_id = ComplaintReply.objects.values_list("complaint_id", flat=True).get(pk=reply_id)
+    with transaction.atomic():
+        complaint = _lock(complaint_id)
+        _may_handle_or_refuse(by, complaint)
+        reply = ComplaintReply.objects.select_for_update().get(pk=reply_id)
+        if reply.done_at is not None:
+            raise RuleBroken(_("This reply is already recorded."))
+        reply.given = given
+        reply.done_at = timezone.now()
+        reply.save(update_fields=["given", "done_at"])
+        if reply.deadline_id:
+            ComplaintDeadline.objects.filter(pk=reply.deadline_id, state=ComplaintDeadlineState.PENDING).update(
+                state=ComplaintDeadlineState.MET, met_at=reply.done_at
+            )
+            timers.cancel(complaint_deadline_id=reply.deadline_id)
+        _log(complaint, ComplaintEventKind.REPLY, actor=by, text=given, data={"reply": reply.pk, "given": True})
+    return reply
+
+
+# --- Attachments -----------------------------------------------------------------------------------
+
+
+def add_attachment(complaint_id: int, *, by, upload: Any) -> ComplaintAttachment:
+    if not isinstance(upload, UploadedFile):
+        raise ValidationError({"file": _("Attach a file.")})
+    name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:150]
+    extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if extension not in ATTACHMENT_TYPES:
+        raise ValidationError(
+            {
+                "file": _("Files of this type are not accepted; allowed: %(types)s.")
+                % {"types": " ".join(sorted(ATTACHMENT_TYPES))}
+            }
+        )
+    if upload.size is None or upload.size == 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    if upload.size > settings.CRISIS_COMPLAINT_MAX_ATTACHMENT_BYTES:
+        raise ValidationError(
+            {"file": _("At most %(mb)d MB per file.") % {"mb": settings.CRISIS_COMPLAINT_MAX_ATTACHMENT_BYTES // 2**20}}
+        )
+    with transaction.atomic():
+        complaint = _lock(complaint_id)
+        if not (access.may_handle(by, complaint) or complaint.logged_by_id == by.pk):
+            raise NotAllowed(_("Only complaint staff or whoever logged the complaint may attach files to it."))
+        if complaint.attachments.count() >= ATTACHMENTS_PER_COMPLAINT:
+            raise RuleBroken(_("A complaint holds at most %(n)d attachments.") % {"n": ATTACHMENTS_PER_COMPLAINT})
+        attachment = ComplaintAttachment(
+            complaint=complaint,
+            name=name,
+            size=upload.size,
+            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+            uploaded_by=by,
+        )
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
+        _log(complaint, ComplaintEventKind.ATTACHMENT, actor=by, data={"attachment": attachment.pk, "name": name})
+    return attachment
+
+
+def may_download(user, attachment: ComplaintAttachment) -> bool:
+    complaint = attachment.complaint
+    return access.sees_personal_data(user, complaint) or complaint.logged_by_id == user.pk
+
+
+# --- Alarms (called by incidents.timers.handle) ----------------------------------------------------
+
+
+def deadline_data(deadline: ComplaintDeadline, complaint: Complaint) -> dict[str, Any]:
+    return {
+        "target": "complaint",
+        "complaint": complaint.pk,
+        "deadline": deadline.pk,
+        "kind": deadline.kind,
+        "level": deadline.level,
+        "project": complaint.project,
+        "due_at": deadline.due_at.isoformat(),
+    }
+
+
+def handle_alarm(alarm_id: int, *, token: str | None, via: str, complaint_id: int | None) -> bool:
+    """Act on a complaint's alarm exactly once: lock the complaint, then the alarm; act only if the
+    alarm still applies (not handled, not cancelled, the ETA message's token current)."""
+    if complaint_id is None:
+        return False
+    with transaction.atomic():
+        complaint = _lock(complaint_id, skip_locked=via == "sweep")
+        if complaint is None:
+            return False
+        alarm = (
+            Alarm.objects.select_for_update(of=("self",))
+            .select_related("complaint_deadline")
+            .filter(pk=alarm_id, complaint_deadline__complaint_id=complaint_id)
+            .first()
+        )
+        if alarm is None or (token is not None and str(alarm.token) != str(token)):
+            return False
+        if alarm.handled_at is not None or alarm.cancelled_at is not None:
+            return False
+        alarm.handled_at = timezone.now()
+        alarm.handled_via = via
+        alarm.save(update_fields=["handled_at", "handled_via"])
+        deadline = alarm.complaint_deadline
+        if deadline.state == ComplaintDeadlineState.PENDING and complaint.is_open:
+            _alarm_acts(complaint, deadline, alarm)
+    return True
+
+
+def _alarm_acts(complaint: Complaint, deadline: ComplaintDeadline, alarm: Alarm) -> None:
+    data = deadline_data(deadline, complaint)
+    data["alarm"] = alarm.pk
+    people = set(access.members_at(complaint.level))
+    if complaint.handler is not None and complaint.handler.is_active:
+        people.add(complaint.handler)
+    if alarm.kind == AlarmKind.REMINDER:
+        data["lead_minutes"] = alarm.lead_minutes
+        _log(complaint, ComplaintEventKind.REMINDER, data=data)
+        notify.alarm_raised(None, alarm, deadline, data, recipients=people, complaint=complaint)
+        return
+    deadline.state = ComplaintDeadlineState.BREACHED
+    deadline.breached_at = alarm.handled_at
+    deadline.save(update_fields=["state", "breached_at"])
+    data["late_seconds"] = round((alarm.handled_at - alarm.fire_at).total_seconds(), 3)
+    _log(complaint, ComplaintEventKind.BREACH, data=data)
+    climbs = (
+        deadline.kind in (ComplaintDeadlineKind.ACKNOWLEDGE, ComplaintDeadlineKind.RESOLVE)
+        and complaint.level < TOP_INTERNAL_LEVEL
+    )
+    if climbs:
+        _climb(complaint, by=None, reason="", cause=f"breach:{deadline.kind}")
+        people |= set(access.members_at(complaint.level))
+    data["now_level"] = complaint.level
+    notify.alarm_raised(None, alarm, deadline, data, recipients=people, complaint=complaint)
+
+
+# --- The board: complaint volume -------------------------------------------------------------------
+
+
+def volume(*, days: int = 14, now: datetime | None = None, top_projects: int = 8) -> dict[str, Any]:
+    """Complaints per day and category, and the busiest projects, over the last `days` days: a
+    rising wave shows before it becomes a crisis."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    start_day = today - timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.combine(start_day, datetime.min.time()))
+    recent = Complaint.objects.filter(received_at__gte=start)
+    by_day = (
+        recent.annotate(day=TruncDate("received_at", tzinfo=timezone.get_current_timezone()))
+        .values("day", "category")
+        .annotate(n=Count("pk"))
+    )
+    dates = [start_day + timedelta(days=i) for i in range(days)]
+    series = {c: [0] * days for c in ComplaintCategory.values}
+    for row in by_day:
+        index = (row["day"] - start_day).days
+        if 0 <= index < days and row["category"] in series:
+            series[row["category"]][index] += row["n"]
+    projects = list(
+        recent.exclude(project="").values("project").annotate(n=Count("pk")).order_by("-n", "project")[:top_projects]
+    )
+    project_rows = []
+    if projects:
+        names = [p["project"] for p in projects]
+        per_category = recent.filter(project__in=names).values("project", "category").annotate(n=Count("pk"))
+        counts = {(r["project"], r["category"]): r["n"] for r in per_category}
+        last_day = recent.filter(project__in=names, received_at__gte=now - timedelta(hours=24))
+        recent_counts = dict(last_day.values("project").annotate(n=Count("pk")).values_list("project", "n"))
+        for p in projects:
+            project_rows.append(
+                {
+                    "project": p["project"],
+                    "total": p["n"],
+                    "last_24h": recent_counts.get(p["project"], 0),
+                    "by_category": {c: counts.get((p["project"], c), 0) for c in ComplaintCategory.values},
+                }
+            )
+    return {
+        "days": [d.isoformat() for d in dates],
+        "series": series,
+        "totals": [sum(series[c][i] for c in series) for i in range(days)],
+        "projects": project_rows,
+    }

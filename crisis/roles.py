@@ -49,8 +49,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     PR_STAFF: ["incidents.declare_incident", "crisis.draft_statement"],
     RESPONDERS: ["incidents.declare_incident"],
     EXECUTIVES: ["incidents.view_restricted_incident"],
-    # Complaint staff: what they may do follows from their rung (incidents.complaints.access).
-    **{group: [] for group in LADDER},
+    # Complaint staff may declare an incident when a complaint needs one before any rule fires;
+    # what they may do with complaints follows from their rung (incidents.complaints.access).
+    **{group: ["incidents.declare_incident"] for group in LADDER},
 }
 
 

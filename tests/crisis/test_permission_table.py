@@ -21,7 +21,8 @@ from tests import factories
 README = Path(__file__).resolve().parents[2] / "README.md"
 SAMPLE = (Path(__file__).resolve().parents[1] / "playbooks" / "sample.yaml").read_text(encoding="utf-8")
 COLUMNS = {"admin": roles.ADMINS, "commander": roles.COMMANDERS, "pr": roles.PR_STAFF,
-           "responder": roles.RESPONDERS, "exec": roles.EXECUTIVES}  # fmt: skip
+           "responder": roles.RESPONDERS, "exec": roles.EXECUTIVES,
+           "handler": roles.COMPLAINT_HANDLERS, "manager": roles.BUSINESS_MANAGERS}  # fmt: skip
 
 
 def read_table() -> tuple[list[str], dict[str, list[str]]]:
@@ -238,6 +239,83 @@ def _withdraw(user, own):
     line_withdrawn = attempt(lambda: voice.withdraw_line(line.pk, by=user, reason="Wrong."))
     assert withdrawn == line_withdrawn
     return withdrawn
+
+
+# --- Complaints --------------------------------------------------------------------------------------
+
+
+def _complaint(level: int = 0):
+    from incidents.complaints import services as complaints
+    from incidents.complaints.models import EscalationRule
+    from tests.incidents.complaint_helpers import body
+
+    EscalationRule.objects.all().delete()  # a plain complaint, whatever the default rules say
+    complaint, _ = complaints.intake(by=factories.responder_user(), data=body())
+    if level:
+        from incidents.complaints.models import Complaint
+
+        Complaint.objects.filter(pk=complaint.pk).update(level=level)
+        complaint.refresh_from_db()
+    return complaint
+
+
+@check("Log a complaint; follow complaints with names and phones masked")
+def _log_complaint(user, own):
+    from incidents.complaints import services as complaints
+    from tests.incidents.complaint_helpers import body
+
+    logged = attempt(lambda: complaints.intake(by=user, data=body()))
+    seen = attempt(lambda: complaints.get_complaint(_complaint().pk, user))
+    assert logged == seen
+    return logged
+
+
+@check("See a complaint's customer name and phone (each view is logged)")
+def _personal(user, own):
+    from incidents.complaints import services as complaints
+    from incidents.complaints.models import ComplaintView
+
+    complaint = _complaint()
+    unmasked = not complaints.personal_details(complaint, user, via="api")["masked"]
+    assert ComplaintView.objects.filter(complaint=complaint, user=user).exists() == unmasked
+    return unmasked
+
+
+def _handles(user, level: int) -> bool:
+    from incidents.complaints import services as complaints
+
+    complaint = _complaint(level)
+    return attempt(lambda: complaints.act(complaint.pk, by=user, action="acknowledge"))
+
+
+@check("Handle a complaint at the front line (acknowledge to close)")
+def _handle_front_line(user, own):
+    return _handles(user, 0)
+
+
+@check("Handle a complaint escalated to the business manager")
+def _handle_business_manager(user, own):
+    return _handles(user, 1)
+
+
+@check("Approve a front-line promise of compensation above the limit")
+def _approve_compensation(user, own):
+    from incidents.complaints import services as complaints
+    from tests.incidents.complaint_helpers import handler_user
+
+    complaint = _complaint()
+    handler = handler_user()
+    complaints.act(complaint.pk, by=handler, action="acknowledge")
+    complaints.act(complaint.pk, by=handler, action="investigate", data={"facts": "f"})
+    complaints.act(
+        complaint.pk, by=handler, action="propose", data={"root_cause": "r", "solution": "s", "compensation": "999999"}
+    )
+    return attempt(lambda: complaints.act(complaint.pk, by=user, action="approve"))
+
+
+@check("Edit escalation rules in the admin site")
+def _rules(user, own):
+    return user.is_staff and user.has_perm("incidents.change_escalationrule")
 
 
 def expected(cell: str, own: bool) -> bool:

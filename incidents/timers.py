@@ -197,22 +197,27 @@ def handle(alarm_id: int, *, token: str | None, via: str, incident_id: int | Non
         incident = services.lock_incident(incident_id, skip_locked=via == "sweep")
         if incident is None:
             return False
-        alarm = (
-            Alarm.objects.select_for_update(of=("self",))
-            .select_related("deadline", "task", "task__assignee")
-            .filter(pk=alarm_id, incident_id=incident_id)
-            .first()
-        )
-        if alarm is None or (token is not None and str(alarm.token) != str(token)):
+        owned = Alarm.objects.filter(pk=alarm_id, incident_id=incident_id)
+        alarm = claim(owned.select_related("deadline", "task", "task__assignee"), token=token, via=via)
+        if alarm is None:
             return False
-        if alarm.handled_at is not None or alarm.cancelled_at is not None:
-            return False
-        alarm.handled_at = timezone.now()
-        alarm.handled_via = via
-        alarm.save(update_fields=["handled_at", "handled_via"])
         if incident.status in OPEN_STATUSES:
             _act(incident, alarm)
     return True
+
+
+def claim(alarms, *, token: str | None, via: str) -> Alarm | None:
+    """Lock the one alarm in `alarms` and mark it handled, if it still applies: not handled, not
+    cancelled, and (for an ETA message) the token current. The caller holds its owner's lock."""
+    alarm = alarms.select_for_update(of=("self",)).first()
+    if alarm is None or (token is not None and str(alarm.token) != str(token)):
+        return None
+    if alarm.handled_at is not None or alarm.cancelled_at is not None:
+        return None
+    alarm.handled_at = timezone.now()
+    alarm.handled_via = via
+    alarm.save(update_fields=["handled_at", "handled_via"])
+    return alarm
 
 
 def _act(incident: Incident, alarm: Alarm) -> None:

@@ -751,19 +751,10 @@ def handle_alarm(alarm_id: int, *, token: str | None, via: str, complaint_id: in
         complaint = _lock(complaint_id, skip_locked=via == "sweep")
         if complaint is None:
             return False
-        alarm = (
-            Alarm.objects.select_for_update(of=("self",))
-            .select_related("complaint_deadline")
-            .filter(pk=alarm_id, complaint_deadline__complaint_id=complaint_id)
-            .first()
-        )
-        if alarm is None or (token is not None and str(alarm.token) != str(token)):
+        owned = Alarm.objects.filter(pk=alarm_id, complaint_deadline__complaint_id=complaint_id)
+        alarm = timers.claim(owned.select_related("complaint_deadline"), token=token, via=via)
+        if alarm is None:
             return False
-        if alarm.handled_at is not None or alarm.cancelled_at is not None:
-            return False
-        alarm.handled_at = timezone.now()
-        alarm.handled_via = via
-        alarm.save(update_fields=["handled_at", "handled_via"])
         deadline = alarm.complaint_deadline
         if deadline.state == ComplaintDeadlineState.PENDING and complaint.is_open:
             _alarm_acts(complaint, deadline, alarm)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from playbooks.models import Audience
@@ -150,13 +150,25 @@ def _describe_complaint(d: dict[str, Any]) -> str:
         "level": label(Level, d.get("level")),
     }
     action = d.get("action")
+    wave = d.get("wave_complaints") if isinstance(d.get("wave_complaints"), list) else []
+    linked = (
+        " "
+        + ngettext(
+            "With it, %(n)d earlier complaint of the wave: %(ids)s",
+            "With it, %(n)d earlier complaints of the wave: %(ids)s",
+            len(wave),
+        )
+        % {"n": len(wave), "ids": ", ".join(f"#{pk}" for pk in wave)}
+        if wave
+        else ""
+    )
     if action == "opened":
-        return _("Complaint #%(id)s (%(category)s, %(project)s) opened this incident: %(trigger)s") % values
+        return _("Complaint #%(id)s (%(category)s, %(project)s) opened this incident: %(trigger)s") % values + linked
     if action == "escalated":
         return _("Complaint #%(id)s climbed the ladder to %(level)s") % values
     if action == "closed":
         return _("Complaint #%(id)s closed") % values
-    return _("Complaint #%(id)s (%(category)s, %(project)s) joined this incident: %(trigger)s") % values
+    return _("Complaint #%(id)s (%(category)s, %(project)s) joined this incident: %(trigger)s") % values + linked
 
 
 def describe(kind: str, data: dict[str, Any], text: str = "") -> str:

@@ -112,12 +112,7 @@ def plan_task(task: Task) -> None:
     _create(alarms)
 
 
-def plan_complaint_deadline(deadline) -> None:
-    """Alarms for a complaint's time limit (acknowledge, resolve, follow up, reply to the customer)."""
-    cancel(complaint_deadline=deadline)
-    if deadline.state != "pending":
-        return
-    now = timezone.now()
+def _complaint_alarms(deadline, now) -> list[Alarm]:
     lead = (
         settings.CRISIS_COMPLAINT_REPLY_REMINDER_MINUTES
         if deadline.kind == "reply"
@@ -128,7 +123,21 @@ def plan_complaint_deadline(deadline) -> None:
         for lead, at in _reminder_times(deadline.due_at, [lead] if lead else [], now)
     ]
     alarms.append(Alarm(complaint_deadline=deadline, kind=AlarmKind.BREACH, fire_at=deadline.due_at))
-    _create(alarms)
+    return alarms
+
+
+def plan_complaint_deadline(deadline) -> None:
+    """Alarms for a complaint's time limit (acknowledge, resolve, follow up, reply to the customer)."""
+    cancel(complaint_deadline=deadline)
+    if deadline.state != "pending":
+        return
+    _create(_complaint_alarms(deadline, timezone.now()))
+
+
+def plan_new_complaint_deadlines(deadlines: list) -> None:
+    """Alarms for time limits created just now: they have none to cancel yet."""
+    now = timezone.now()
+    _create([alarm for deadline in deadlines for alarm in _complaint_alarms(deadline, now)])
 
 
 def plan_incident(incident: Incident) -> None:

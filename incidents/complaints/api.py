@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -154,9 +154,7 @@ class ComplaintAttachments(APIView):
         responses={201: ComplaintAttachmentSerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
-        complaint = services.get_complaint(pk, request.user)
-        if not (access.may_handle(request.user, complaint) or complaint.logged_by_id == request.user.pk):
-            raise NotAllowed(_("Only complaint staff or whoever logged the complaint may attach files to it."))
+        services.get_complaint(pk, request.user)  # 404 for a complaint the user cannot see
         attachment = services.add_attachment(pk, by=request.user, upload=request.FILES.get("file"))
         return Response(ComplaintAttachmentSerializer(attachment).data, status=201)
 
@@ -165,9 +163,13 @@ class AttachmentDownload(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: int):
         attachment = ComplaintAttachment.objects.select_related("complaint").get(pk=pk)
-        if not services.may_download(request.user, attachment):
-            raise NotAllowed(_("Attachments may hold personal details; only complaint staff may open them."))
-        return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+        try:
+            handle = services.open_attachment(attachment, request.user, via="api")
+        except FileNotFoundError:
+            raise Http404(_("The file is missing.")) from None
+        response = FileResponse(handle, as_attachment=True, filename=attachment.name)
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class ComplaintVolume(APIView):

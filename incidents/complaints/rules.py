@@ -45,14 +45,12 @@ def _latch(rule: EscalationRule, complaint: Complaint) -> EscalationLatch | None
     return EscalationLatch.objects.select_for_update().get(key=key)
 
 
-def _wave(rule: EscalationRule, complaint: Complaint) -> int:
+def _wave(rule: EscalationRule, complaint: Complaint):
     """Complaints of this category at this project received in the window before this one, and any
     since: no upper bound, because a complaint that committed first may carry a later receipt time
     than one still waiting for the lock, and every committed complaint must count."""
     since = complaint.received_at - timedelta(hours=rule.window_hours)
-    return Complaint.objects.filter(
-        project=complaint.project, category=complaint.category, received_at__gt=since
-    ).count()
+    return Complaint.objects.filter(project=complaint.project, category=complaint.category, received_at__gt=since)
 
 
 def apply(complaint: Complaint, *, by) -> Incident | None:
@@ -62,10 +60,11 @@ def apply(complaint: Complaint, *, by) -> Incident | None:
             if not complaint.project:
                 continue
             latch = _latch(rule, complaint)
-            count = _wave(rule, complaint)
+            wave = _wave(rule, complaint)
+            count = wave.count()
             if count < rule.threshold:
                 continue
-            return _escalate(rule, complaint, latch, by=by, count=count)
+            return _escalate(rule, complaint, latch, by=by, count=count, wave=wave)
         if _matches_now(rule, complaint):
             return _escalate(rule, complaint, _latch(rule, complaint), by=by)
     return None
@@ -83,7 +82,13 @@ def _title(rule: EscalationRule, complaint: Complaint) -> str:
 
 
 def _escalate(
-    rule: EscalationRule, complaint: Complaint, latch: EscalationLatch | None, *, by, count: int | None = None
+    rule: EscalationRule,
+    complaint: Complaint,
+    latch: EscalationLatch | None,
+    *,
+    by,
+    count: int | None = None,
+    wave=None,
 ) -> Incident:
     from .. import services as incident_services
     from .services import _log
@@ -110,6 +115,20 @@ def _escalate(
     complaint.incident = incident
     complaint.escalation_rule = rule
     complaint.save(update_fields=["incident", "escalation_rule"])
+    # A wave is the incident's cause as a whole: the earlier complaints of it that no incident holds
+    # yet join with the one that reached the threshold, so the commander sees every one of them.
+    earlier = []
+    if wave is not None:
+        earlier = list(wave.filter(incident__isnull=True).exclude(pk=complaint.pk).order_by("received_at", "pk"))
+        for other in earlier:
+            other.incident, other.escalation_rule = incident, rule
+            _log(
+                other,
+                ComplaintEventKind.INCIDENT,
+                actor=by,
+                data={"incident": incident.pk, "opened": False, "rule": rule.pk, "trigger": rule.trigger},
+            )
+        Complaint.objects.bulk_update(earlier, ["incident", "escalation_rule"])
     locked = incident_services.lock_incident(incident.pk)
     incident_services.record(
         locked,
@@ -125,6 +144,7 @@ def _escalate(
             "project": complaint.project,
             "vip": complaint.vip,
             **({"wave": count} if count is not None else {}),
+            **({"wave_complaints": [other.pk for other in earlier]} if earlier else {}),
         },
     )
     _log(

@@ -288,8 +288,17 @@ def _start_level(complaint: Complaint, *, start: datetime) -> None:
     level above the handler), counted on the working-day calendar from `start`."""
     if complaint.level > TOP_INTERNAL_LEVEL:
         return  # the outside body runs its own procedure and clock
-    _new_deadline(complaint, ComplaintDeadlineKind.ACKNOWLEDGE, workdays.add_working_days(start, 2))
-    _new_deadline(complaint, ComplaintDeadlineKind.RESOLVE, workdays.add_working_days(start, _resolve_days(complaint)))
+    # Both clocks in one insert and their alarms in another: this runs for every complaint taken in.
+    deadlines = ComplaintDeadline.objects.bulk_create(
+        [
+            ComplaintDeadline(complaint=complaint, level=complaint.level, kind=kind, due_at=due_at)
+            for kind, due_at in (
+                (ComplaintDeadlineKind.ACKNOWLEDGE, workdays.add_working_days(start, 2)),
+                (ComplaintDeadlineKind.RESOLVE, workdays.add_working_days(start, _resolve_days(complaint))),
+            )
+        ]
+    )
+    timers.plan_new_complaint_deadlines(deadlines)
 
 
 def _climb(complaint: Complaint, *, by, reason: str, cause: str, outside_body: str = "") -> None:
@@ -300,11 +309,20 @@ def _climb(complaint: Complaint, *, by, reason: str, cause: str, outside_body: s
         [ComplaintDeadlineKind.ACKNOWLEDGE, ComplaintDeadlineKind.RESOLVE, ComplaintDeadlineKind.FOLLOW_UP],
         state=ComplaintDeadlineState.CANCELLED,
     )
+    # The offer made below is what the customer disputed (or what ran out of time): it stays in the
+    # escalation event as history, and the level above starts from the facts, not from that offer.
+    superseded = {
+        "solution": complaint.solution,
+        "options": complaint.options,
+        "compensation": str(complaint.compensation) if complaint.compensation is not None else None,
+    }
     complaint.level = min(before + 1, Level.OUTSIDE_BODY)
     if outside_body:
         complaint.outside_body = outside_body
     complaint.climb()
     complaint.handler = None
+    complaint.solution = complaint.options = ""
+    complaint.compensation = None
     complaint.approval_needed = False
     complaint.approved_by = None
     complaint.approved_at = None
@@ -314,7 +332,13 @@ def _climb(complaint: Complaint, *, by, reason: str, cause: str, outside_body: s
         ComplaintEventKind.ESCALATED,
         actor=by,
         text=reason,
-        data={"from": before, "to": complaint.level, "cause": cause, "outside_body": complaint.outside_body},
+        data={
+            "from": before,
+            "to": complaint.level,
+            "cause": cause,
+            "outside_body": complaint.outside_body,
+            **({"superseded": superseded} if any(superseded.values()) else {}),
+        },
     )
     _start_level(complaint, start=timezone.now())
     _on_incident(complaint, "escalated", actor=by, cause=cause)
@@ -337,13 +361,24 @@ def get_complaint(complaint_id: int, user) -> Complaint:
 def personal_details(complaint: Complaint, user, *, via: str) -> dict[str, str]:
     """The customer's name and phone as `user` may see them. Seeing them unmasked is recorded."""
     if access.sees_personal_data(user, complaint):
-        ComplaintView.objects.create(complaint=complaint, user=user, via=via)
+        _record_view(complaint, user, via=via)
         return {"customer_name": complaint.customer_name, "customer_phone": complaint.customer_phone, "masked": False}
     return {
         "customer_name": access.mask_name(complaint.customer_name),
         "customer_phone": access.mask_phone(complaint.customer_phone),
         "masked": True,
     }
+
+
+# One entry per person, complaint and way in per this many minutes: a handler reloading the page
+# while on the phone with the customer is one look at the details, not twenty.
+VIEW_LOG_MINUTES = 10
+
+
+def _record_view(complaint: Complaint, user, *, via: str) -> None:
+    since = timezone.now() - timedelta(minutes=VIEW_LOG_MINUTES)
+    if not ComplaintView.objects.filter(complaint=complaint, user=user, via=via, at__gte=since).exists():
+        ComplaintView.objects.create(complaint=complaint, user=user, via=via)
 
 
 def allowed_actions(complaint: Complaint, user) -> list[str]:
@@ -685,7 +720,14 @@ def record_reply(reply_id: int, *, by, given: Any) -> ComplaintReply:
 # --- Attachments -----------------------------------------------------------------------------------
 
 
+def _may_attach_or_refuse(user, complaint: Complaint) -> None:
+    if not (access.may_handle(user, complaint) or complaint.logged_by_id == user.pk):
+        raise NotAllowed(_("Only complaint staff or whoever logged the complaint may attach files to it."))
+
+
 def add_attachment(complaint_id: int, *, by, upload: Any) -> ComplaintAttachment:
+    # Who may attach is settled before anything is said about the file.
+    _may_attach_or_refuse(by, Complaint.objects.get(pk=complaint_id))
     if not isinstance(upload, UploadedFile):
         raise ValidationError({"file": _("Attach a file.")})
     name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:150]
@@ -705,8 +747,7 @@ def add_attachment(complaint_id: int, *, by, upload: Any) -> ComplaintAttachment
         )
     with transaction.atomic():
         complaint = _lock(complaint_id)
-        if not (access.may_handle(by, complaint) or complaint.logged_by_id == by.pk):
-            raise NotAllowed(_("Only complaint staff or whoever logged the complaint may attach files to it."))
+        _may_attach_or_refuse(by, complaint)  # again under the lock: the level may have moved
         if complaint.attachments.count() >= ATTACHMENTS_PER_COMPLAINT:
             raise RuleBroken(_("A complaint holds at most %(n)d attachments.") % {"n": ATTACHMENTS_PER_COMPLAINT})
         attachment = ComplaintAttachment(
@@ -725,6 +766,16 @@ def add_attachment(complaint_id: int, *, by, upload: Any) -> ComplaintAttachment
 def may_download(user, attachment: ComplaintAttachment) -> bool:
     complaint = attachment.complaint
     return access.sees_personal_data(user, complaint) or complaint.logged_by_id == user.pk
+
+
+def open_attachment(attachment: ComplaintAttachment, user, *, via: str):
+    """The attachment's file, opened for reading by `user`. Attachments may hold personal details
+    (a photo of a contract, a recording), so opening one is recorded as a view of the details."""
+    if not may_download(user, attachment):
+        raise NotAllowed(_("Attachments may hold personal details; only complaint staff may open them."))
+    handle = attachment.file.open("rb")  # FileNotFoundError when the file has gone from storage
+    _record_view(attachment.complaint, user, via=f"{via}-file")
+    return handle
 
 
 # --- Alarms (called by incidents.timers.handle) ----------------------------------------------------

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from incidents.complaints import services
 from incidents.complaints.models import Complaint, EscalationLatch, EscalationRule, Trigger
+from incidents.describe import describe
 from incidents.models import EntryKind, Incident, TimelineEntry
 from tests.concurrency import run_together
 
@@ -103,14 +104,28 @@ def test_without_a_project_each_matching_complaint_opens_its_own_incident(respon
 @pytest.mark.django_db
 def test_the_repeat_rule_counts_the_same_category_at_the_same_project_in_its_window(responder):
     only_rule(Trigger.REPEAT, threshold=3, window_hours=24)
-    log(responder, category="repair", received_at="2026-11-20T09:00:00+08:00")  # outside the window
-    assert log(responder, category="repair").incident is None
-    assert log(responder, category="price_fees").incident is None  # another category
-    assert log(responder, category="repair", project="Elsewhere").incident is None  # another project
-    assert log(responder, category="repair").incident is None  # 2 in the window
+    old = log(responder, category="repair", received_at="2026-11-20T09:00:00+08:00")  # outside the window
+    first = log(responder, category="repair")
+    assert first.incident is None
+    other_category = log(responder, category="price_fees")
+    other_project = log(responder, category="repair", project="Elsewhere")
+    assert other_category.incident is None and other_project.incident is None
+    second = log(responder, category="repair")
+    assert second.incident is None  # 2 in the window
     third = log(responder, category="repair")
     assert third.incident is not None
-    assert _linked(third.incident)[0]["wave"] == 3
+    [entry] = _linked(third.incident)
+    assert entry["wave"] == 3 and entry["complaint"] == third.pk
+    # the wave as a whole is the cause: its earlier complaints join the incident with the third
+    assert entry["wave_complaints"] == [first.pk, second.pk]
+    linked = set(Complaint.objects.filter(incident=third.incident).values_list("pk", flat=True))
+    assert linked == {first.pk, second.pk, third.pk}
+    assert first.events.filter(kind="incident").count() == 1
+    incident_page_line = describe(EntryKind.COMPLAINT, entry)
+    assert f"#{first.pk}, #{second.pk}" in incident_page_line
+    for outside in (old, other_category, other_project):
+        outside.refresh_from_db()
+        assert outside.incident is None
 
 
 @pytest.mark.django_db
@@ -182,10 +197,14 @@ def test_a_concurrent_wave_opens_exactly_one_incident_when_it_reaches_the_thresh
     EscalationLatch.objects.create(key=f"{rule.crisis_kind}|{body()['project']}")
     complaints = _concurrent_intake(reporter, CONCURRENT, category="repair")
     assert Incident.objects.count() == 1
-    linked = [c for c in complaints if c.incident_id is not None]
-    # the 5th, 6th, 7th and 8th to be counted reached the threshold; the first four did not
-    assert len(linked) == CONCURRENT - 5 + 1
-    assert sorted(d["wave"] for d in _linked(Incident.objects.get())) == list(range(5, CONCURRENT + 1))
+    # the 5th, 6th, 7th and 8th to be counted reached the threshold; the first four did not …
+    entries = _linked(Incident.objects.get())
+    assert sorted(d["wave"] for d in entries) == list(range(5, CONCURRENT + 1))
+    # … and joined it with the one that reached it: every complaint of the wave is linked, once
+    assert all(c.incident_id == Incident.objects.get().pk for c in complaints)
+    earlier = [pk for d in entries for pk in d.get("wave_complaints", [])]
+    assert len(earlier) == len(set(earlier)) == 4
+    assert {d["complaint"] for d in entries}.isdisjoint(earlier)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,13 +3,14 @@ approval of promises beyond authority, and quiet hours for phone replies."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from config.errors import NotAllowed, RuleBroken
 from incidents import timers
@@ -148,6 +149,20 @@ def test_names_and_phones_are_masked_for_those_who_do_not_handle_the_complaint(a
     assert (data["customer_name"], data["customer_phone"], data["masked"]) == ("王小明", "13912345678", False)
     seen = list(ComplaintView.objects.values_list("user", "via"))
     assert seen == [(handler.pk, "api")]
+
+
+def test_a_look_is_logged_once_per_person_and_way_in_within_minutes(api, responder, handler, manager):
+    complaint = log(responder)
+    for _reload in range(3):
+        api.as_user(handler).get(f"/api/complaints/{complaint.pk}/")
+    services.personal_details(complaint, handler, via="page")
+    services.personal_details(complaint, manager, via="api")
+    seen = sorted(ComplaintView.objects.values_list("user", "via"))
+    assert seen == sorted([(handler.pk, "api"), (handler.pk, "page"), (manager.pk, "api")])
+    # a look after the quiet period is a new entry
+    ComplaintView.objects.update(at=timezone.now() - timedelta(minutes=services.VIEW_LOG_MINUTES + 1))
+    services.personal_details(complaint, handler, via="api")
+    assert ComplaintView.objects.filter(user=handler).count() == 3
 
 
 def test_lists_are_masked_even_for_handlers(api, responder, handler):
@@ -334,6 +349,22 @@ def test_a_disputed_result_climbs_the_ladder_to_the_outside_body(responder, hand
     assert climbs == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
 
 
+def test_the_offer_the_customer_disputed_is_kept_as_history_not_as_the_current_offer(responder, handler, manager):
+    complaint = log(responder)
+    _handle_to_agreed(complaint, handler, compensation="800")
+    services.act(complaint.pk, by=handler, action="dispute", data={"reason": "Not enough."})
+    complaint.refresh_from_db()
+    assert (complaint.solution, complaint.options, complaint.compensation) == ("", "", None)
+    assert complaint.facts  # the verified facts stay: the level above starts from them
+    climb = complaint.events.get(kind="escalated")
+    assert climb.data["superseded"]["compensation"] == "800.00"
+    assert climb.data["superseded"]["solution"]
+    # the level above proposes afresh, and its own offer is the one on the form
+    _handle_to_agreed(complaint, manager, compensation="1500")
+    complaint.refresh_from_db()
+    assert complaint.compensation == Decimal("1500")
+
+
 def test_a_missed_time_limit_climbs_one_rung_exactly_once(responder, handler, manager):
     complaint = log(responder)
     ack = complaint.deadlines.get(kind="acknowledge")
@@ -457,9 +488,25 @@ def test_attachments_are_checked_and_kept_from_outsiders(api, responder, handler
     assert client.post(f"/api/complaints/{complaint.pk}/attachments/", {}, format="multipart").status_code == 400
     assert complaint.attachments.count() == 1
     assert api.as_user(pr).get(f"/api/attachments/{attachment_id}/").status_code == 403
+    assert not ComplaintView.objects.exists()
     download = api.as_user(handler).get(f"/api/attachments/{attachment_id}/")
     assert download.status_code == 200
     assert b"".join(download.streaming_content).startswith(b"\xff\xd8\xff")
+    # an attachment may hold personal details: opening it is on the access log
+    assert list(ComplaintView.objects.values_list("user", "via")) == [(handler.pk, "api-file")]
+
+
+def test_an_outsider_learns_nothing_about_the_file_before_being_refused(api, responder, pr, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    complaint = log(responder)
+    client = api.as_user(pr)
+    for upload in (SimpleUploadedFile("run.exe", b"MZ"), SimpleUploadedFile("empty.pdf", b""), None):
+        payload = {"file": upload} if upload else {}
+        response = client.post(f"/api/complaints/{complaint.pk}/attachments/", payload, format="multipart")
+        assert response.status_code == 403, response.json()
+    with pytest.raises(NotAllowed):
+        services.add_attachment(complaint.pk, by=pr, upload=SimpleUploadedFile("x.exe", b"MZ"))
+    assert not complaint.attachments.exists()
 
 
 def test_volume_counts_per_day_and_category(responder):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, voice_views, warroom
+from . import complaint_views, views, voice_views, warroom
 
 app_name = "crisis"
 
@@ -33,4 +33,22 @@ urlpatterns = [
     path("incidents/<int:pk>/qa/seed/", voice_views.qa_seed, name="qa-seed"),
     path("incidents/<int:pk>/qa/new/", voice_views.qa_new, name="qa-new"),
     path("incidents/<int:pk>/qa/<int:lid>/<slug:action>/", voice_views.qa_action, name="qa-action"),
+    # Complaints and their handling form (crisis/complaint_views.py).
+    path("complaints/", complaint_views.complaint_list, name="complaints"),
+    path("complaints/new/", complaint_views.complaint_new, name="complaint-new"),
+    path("complaints/<int:pk>/", complaint_views.complaint_detail, name="complaint"),
+    path("complaints/<int:pk>/take/", complaint_views.complaint_take, name="complaint-take"),
+    path("complaints/<int:pk>/steps/<slug:action>/", complaint_views.complaint_step, name="complaint-step"),
+    path("complaints/<int:pk>/replies/", complaint_views.complaint_reply, name="complaint-reply"),
+    path(
+        "complaints/<int:pk>/replies/<int:rid>/given/",
+        complaint_views.complaint_reply_given,
+        name="complaint-reply-given",
+    ),
+    path("complaints/<int:pk>/attachments/", complaint_views.complaint_attach, name="complaint-attach"),
+    path(
+        "complaints/<int:pk>/attachments/<int:aid>/",
+        complaint_views.attachment_download,
+        name="complaint-attachment",
+    ),
 ]

@@ -26,6 +26,7 @@ from incidents.models import (
 )
 from playbooks.models import CrisisKind
 
+from .complaint_views import volume_context
 from .forms import (
     DeclareForm,
     HandoverForm,
@@ -105,6 +106,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "kinds": CrisisKind.choices,
             "may_declare": permissions.may_declare(request.user),
             "now": timezone.now(),
+            "volume": volume_context(),
             **filters,
         },
     )

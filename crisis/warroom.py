@@ -23,6 +23,7 @@ from incidents.describe import describe
 from incidents.models import Deadline, Incident, Task, TimelineEntry
 from incidents.timers import FIRST_HOUR
 
+from .complaint_views import complaints_panel_context
 from .forms import DeadlineForm, NoteForm, RoleForm, TaskForm, TransitionForm
 from .views import _call_service, _incident_or_404
 from .voice import voice_context
@@ -85,6 +86,7 @@ PANEL_CONTEXT: dict[str, Callable[[HttpRequest, Incident], dict[str, Any]]] = {
     "checklist": checklist_context,
     "roles": roles_context,
     "voice": voice_context,
+    "complaints": complaints_panel_context,
 }
 
 

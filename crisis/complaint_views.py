@@ -1,0 +1,771 @@
+"""Complaint pages: the list, staff intake, and the handling form (处理单) with its steps, replies to
+the customer and attachments; plus the complaint-volume chart of the board and the complaints panel
+of the war room. Thin, like the other pages: forms shape input, incidents.complaints.services
+decides, refusals become messages or field errors, and a step the user may not take is a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from config.errors import RuleBroken
+from incidents import permissions
+from incidents.complaints import access, services
+from incidents.complaints.models import (
+    DISPUTABLE_STATES,
+    TOP_INTERNAL_LEVEL,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintCategory,
+    ComplaintDeadline,
+    ComplaintDeadlineKind,
+    ComplaintDeadlineState,
+    ComplaintEventKind,
+    ComplaintReply,
+    ComplaintState,
+    ComplaintView,
+    Level,
+    ReplyMethod,
+)
+from incidents.models import Incident
+
+from .complaint_forms import (
+    AttachmentForm,
+    ComplaintFilterForm,
+    IntakeForm,
+    ReplyForm,
+    ReplyGivenForm,
+    step_form,
+)
+
+PAGE_SIZE = 25
+PANEL_LIMIT = 12
+
+STEP_LABELS = {
+    "take": gettext_lazy("Take it on"),
+    "acknowledge": gettext_lazy("Acknowledge"),
+    "investigate": gettext_lazy("Start investigating"),
+    "propose": gettext_lazy("Propose a solution"),
+    "approve": gettext_lazy("Approve the promise"),
+    "agree": gettext_lazy("The customer agrees"),
+    "implement": gettext_lazy("Implemented"),
+    "follow_up": gettext_lazy("Followed up"),
+    "close": gettext_lazy("Close the complaint"),
+    "dispute": gettext_lazy("The customer disputes: up the ladder"),
+}
+STEP_HELP = {
+    "acknowledge": gettext_lazy("Tell the customer the complaint is received and who handles it."),
+    "investigate": gettext_lazy("Go to the real site, the real thing, the real facts; separate facts from emotions."),
+    "propose": gettext_lazy("Root cause and the options; nobody promises beyond their authority."),
+    "approve": gettext_lazy("The promise is beyond the handler's authority: approve it before the customer is told."),
+    "agree": gettext_lazy("The customer accepts the solution."),
+    "implement": gettext_lazy("The solution is carried out. A follow-up is due within a week."),
+    "follow_up": gettext_lazy("Call the customer back: is it resolved, how satisfied are they?"),
+    "close": gettext_lazy("Analyse and prevent recurrence, then close."),
+    "dispute": gettext_lazy("The customer does not accept the result: the next level takes it on afresh."),
+}
+# Colours of the categories in the board's chart (distinct in hue and in lightness).
+CATEGORY_COLOURS = {
+    ComplaintCategory.SERVICE_ATTITUDE: "#1f4e8c",
+    ComplaintCategory.PRODUCT_QUALITY: "#c2410c",
+    ComplaintCategory.PRICE_FEES: "#d4a017",
+    ComplaintCategory.PURCHASE_CONTRACT: "#7b3fa0",
+    ComplaintCategory.REPAIR: "#1e7a46",
+    ComplaintCategory.PARTS: "#6fa8dc",
+    ComplaintCategory.OTHER: "#9aa6b8",
+}
+
+
+# --- Helpers ------------------------------------------------------------------------------------------
+
+
+def _complaint_or_404(request: HttpRequest, pk: int) -> Complaint:
+    try:
+        return services.get_complaint(pk, request.user)
+    except Complaint.DoesNotExist:
+        raise Http404(_("No such complaint.")) from None
+
+
+def _must_handle(request: HttpRequest, complaint: Complaint) -> None:
+    """Permission before the body: a step the user may not take is refused whatever they sent."""
+    if not access.may_handle(request.user, complaint):
+        raise PermissionDenied(
+            _("Only complaint staff at the level of %(level)s or above may handle this complaint.")
+            % {"level": access.level_name(min(complaint.level, TOP_INTERNAL_LEVEL))}
+        )
+
+
+def _attempt(request: HttpRequest, form, call: Callable[[], Any]) -> Any | None:
+    """Run a service call; its field errors land on the form, a broken rule becomes a message.
+    NotAllowed (a PermissionDenied) is not caught: the user sees the 403 page."""
+    try:
+        return call()
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and form is not None:
+            for field, errors in exc.message_dict.items():
+                target = field if field in form.fields else None
+                for error in errors:
+                    form.add_error(target, error)
+        else:
+            for error in exc.messages:
+                messages.error(request, error)
+    except RuleBroken as exc:
+        messages.error(request, exc.message)
+    return None
+
+
+def _errors_as_messages(request: HttpRequest, form) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else None
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if not isinstance(value, datetime):
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return formats.date_format(value, "Y-m-d H:i")
+
+
+def _label(choices, value: Any) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "")
+
+
+def _level_label(value: Any) -> str:
+    try:
+        return str(Level(int(value)).label)
+    except (TypeError, ValueError):
+        return str(value or "")
+
+
+def _cause(cause: str) -> str:
+    if cause == "dispute":
+        return _("the customer disputes the result")
+    if cause.startswith("breach:"):
+        return _("time limit missed: %(kind)s") % {"kind": _label(ComplaintDeadlineKind, cause.split(":", 1)[1])}
+    return cause
+
+
+def describe_event(event) -> str:
+    """One line of the complaint's own log, in the reader's language."""
+    d = event.data if isinstance(event.data, dict) else {}
+    kind = event.kind
+    if kind == ComplaintEventKind.RECEIVED:
+        return _("Received via %(channel)s") % {"channel": _label_channel(d.get("channel"))}
+    if kind == ComplaintEventKind.ASSIGNED:
+        handler = d.get("handler") or {}
+        return _("Handler: %(name)s") % {"name": handler.get("name") or handler.get("username") or "—"}
+    if kind == ComplaintEventKind.STEP:
+        text = _("Step: %(step)s") % {"step": STEP_LABELS.get(d.get("action"), d.get("action") or "")}
+        if d.get("compensation"):
+            text += " · " + _("compensation %(amount)s yuan") % {"amount": d["compensation"]}
+        if d.get("approval_needed"):
+            text += " · " + _("needs approval from the level above")
+        if d.get("satisfaction"):
+            text += " · " + _("satisfaction %(n)s/5") % {"n": d["satisfaction"]}
+        if d.get("late"):
+            text += " · " + _("after the time limit")
+        return text
+    if kind == ComplaintEventKind.APPROVED:
+        return _("Promise approved (compensation %(amount)s yuan)") % {"amount": d.get("compensation") or "—"}
+    if kind == ComplaintEventKind.ESCALATED:
+        text = _("Up the ladder: %(from)s → %(to)s (%(cause)s)") % {
+            "from": _level_label(d.get("from")),
+            "to": _level_label(d.get("to")),
+            "cause": _cause(str(d.get("cause") or "")),
+        }
+        if d.get("outside_body"):
+            text += " · " + d["outside_body"]
+        superseded = d.get("superseded") if isinstance(d.get("superseded"), dict) else {}
+        if superseded.get("solution"):
+            text += " · " + _("offer set aside: %(solution)s") % {"solution": superseded["solution"]}
+        if superseded.get("compensation"):
+            text += " · " + _("compensation %(amount)s yuan") % {"amount": superseded["compensation"]}
+        return text
+    if kind == ComplaintEventKind.REMINDER:
+        return _("Reminder: %(kind)s due %(due)s") % {
+            "kind": _label(ComplaintDeadlineKind, d.get("kind")),
+            "due": _when(d.get("due_at")),
+        }
+    if kind == ComplaintEventKind.BREACH:
+        return _("Time limit missed: %(kind)s (due %(due)s)") % {
+            "kind": _label(ComplaintDeadlineKind, d.get("kind")),
+            "due": _when(d.get("due_at")),
+        }
+    if kind == ComplaintEventKind.REPLY:
+        if d.get("given"):
+            return _("Reply to the customer given")
+        text = _("Reply promised: %(method)s at %(at)s") % {
+            "method": _label(ReplyMethod, d.get("method")),
+            "at": _when(d.get("scheduled_for")),
+        }
+        if d.get("moved_to_business_hours"):
+            text += " · " + _("moved into business hours")
+        return text
+    if kind == ComplaintEventKind.ATTACHMENT:
+        return _("Attached %(name)s") % {"name": d.get("name") or ""}
+    if kind == ComplaintEventKind.INCIDENT:
+        if d.get("opened"):
+            return _("Escalated: opened incident #%(id)s") % {"id": d.get("incident")}
+        return _("Escalated: joined incident #%(id)s") % {"id": d.get("incident")}
+    return event.get_kind_display()
+
+
+def _label_channel(value: Any) -> str:
+    from incidents.complaints.models import ComplaintChannel
+
+    return _label(ComplaintChannel, value)
+
+
+def _visible_incidents(request: HttpRequest, ids) -> set[int]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return set()
+    return set(Incident.objects.visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def _mask(complaint: Complaint) -> None:
+    complaint.masked_name = access.mask_name(complaint.customer_name)
+    complaint.masked_phone = access.mask_phone(complaint.customer_phone)
+
+
+# --- The list -----------------------------------------------------------------------------------------
+
+
+def complaint_list(request: HttpRequest) -> HttpResponse:
+    form = ComplaintFilterForm(request.GET or None)
+    form.is_valid()  # a bad filter is ignored, not an error page
+    f = getattr(form, "cleaned_data", {}) if form.is_bound else {}
+    show = f.get("show") or "open"
+    pending = ComplaintDeadline.objects.filter(complaint=OuterRef("pk"), state=ComplaintDeadlineState.PENDING).order_by(
+        "due_at", "pk"
+    )
+    complaints = services.visible_complaints(request.user).annotate(
+        next_due=Subquery(pending.values("due_at")[:1]),
+        next_kind=Subquery(pending.values("kind")[:1]),
+    )
+    if f.get("state"):
+        complaints = complaints.filter(state=f["state"])
+    elif show == "open":
+        complaints = complaints.exclude(state=ComplaintState.CLOSED)
+    if f.get("category"):
+        complaints = complaints.filter(category=f["category"])
+    if f.get("project"):
+        complaints = complaints.filter(project__icontains=f["project"])
+    if f.get("mine"):
+        complaints = complaints.filter(handler=request.user)
+    if f.get("incident"):
+        complaints = complaints.filter(incident_id=f["incident"])
+    page = Paginator(complaints.order_by("-received_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    visible = _visible_incidents(request, [c.incident_id for c in rows])
+    for c in rows:
+        _mask(c)
+        c.incident_visible = c.incident_id in visible
+        c.next_kind_label = _label(ComplaintDeadlineKind, c.next_kind) if c.next_kind else ""
+    projects = list(
+        services.visible_complaints(request.user)
+        .exclude(project="")
+        .order_by("project")
+        .values_list("project", flat=True)
+        .distinct()[:200]
+    )
+    return render(
+        request,
+        "crisis/complaints/list.html",
+        {
+            "page": page,
+            "complaints": rows,
+            "filters": form,
+            "show": show,
+            "selected": f,
+            "states": ComplaintState.choices,
+            "categories": ComplaintCategory.choices,
+            "projects": projects,
+            "now": timezone.now(),
+            "is_staff_member": access.is_complaint_staff(request.user),
+        },
+    )
+
+
+# --- Intake -------------------------------------------------------------------------------------------
+
+
+def complaint_new(request: HttpRequest) -> HttpResponse:
+    if not access.may_log(request.user):
+        raise PermissionDenied(_("Sign in to log complaints."))
+    form = IntakeForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = _attempt(request, form, lambda: _intake(request, form))
+        except _FormAlreadyUsed as exc:
+            messages.info(
+                request,
+                format_html(
+                    '{} <a href="{}">#{}</a>',
+                    _("This form was already used to log a complaint; check it before logging another:"),
+                    reverse("crisis:complaint", args=[exc.complaint_id]),
+                    exc.complaint_id,
+                ),
+            )
+            form = IntakeForm(
+                initial={k: v for k, v in form.cleaned_data.items() if k not in ("form_key", "attachment")}
+            )
+            result = None
+        if result is not None:
+            complaint, created = result
+            if not created:
+                messages.info(request, _("This complaint was already logged (the form was sent twice)."))
+            else:
+                messages.success(
+                    request,
+                    _("Complaint #%(id)s logged. Acknowledge it within 2 working days.") % {"id": complaint.pk},
+                )
+            if complaint.incident_id is not None:
+                messages.warning(
+                    request,
+                    format_html(
+                        '{} <a href="{}">{}</a>',
+                        _("An escalation rule made this complaint part of incident #%(id)s.")
+                        % {"id": complaint.incident_id},
+                        reverse("crisis:incident", args=[complaint.incident_id]),
+                        _("Open the war room"),
+                    ),
+                )
+            return redirect("crisis:complaint", pk=complaint.pk)
+    return render(request, "crisis/complaints/new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+class _FormAlreadyUsed(Exception):
+    def __init__(self, complaint_id: int) -> None:
+        super().__init__(complaint_id)
+        self.complaint_id = complaint_id
+
+
+def _intake(request: HttpRequest, form: IntakeForm) -> tuple[Complaint, bool]:
+    """The complaint and its attachment, both or neither."""
+    upload = form.cleaned_data.get("attachment")
+    with transaction.atomic():
+        try:
+            complaint, created = services.intake(
+                by=request.user, data=form.intake_data(), idempotency_key=form.cleaned_data.get("form_key") or ""
+            )
+        except RuleBroken as exc:
+            # The same form sent again with other details (back button, edit, send): not a conflict
+            # the user can do anything about but look at what was logged, and start afresh.
+            if exc.details.get("complaint"):
+                raise _FormAlreadyUsed(exc.details["complaint"]) from None
+            raise
+        if created and upload:
+            try:
+                services.add_attachment(complaint.pk, by=request.user, upload=upload)
+            except ValidationError as exc:
+                raise ValidationError({"attachment": exc.messages}) from None
+    return complaint, created
+
+
+# --- The handling form (处理单) -------------------------------------------------------------------------
+
+
+def _ladder(complaint: Complaint) -> list[dict[str, Any]]:
+    return [
+        {
+            "level": value,
+            "label": label,
+            "current": value == complaint.level,
+            "done": value < complaint.level,
+            "outside": value > TOP_INTERNAL_LEVEL,
+        }
+        for value, label in Level.choices
+    ]
+
+
+def _step_forms(complaint: Complaint, actions: list[str], bound: dict[str, Any]) -> list[dict[str, Any]]:
+    steps = []
+    for action in actions:
+        if action == "take":
+            continue
+        form = bound.get(action)
+        if form is None:
+            initial = {"facts": complaint.facts} if action == "propose" else None
+            form = step_form(action, initial=initial)
+        steps.append(
+            {
+                "action": action,
+                "label": STEP_LABELS[action],
+                "help": STEP_HELP.get(action, ""),
+                "form": form,
+                "secondary": action == "dispute",
+                "open": action in bound,
+            }
+        )
+    return steps
+
+
+def _detail_page(
+    request: HttpRequest, complaint: Complaint, *, bound: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    user = request.user
+    bound = bound or {}
+    complaint = (
+        Complaint.objects.select_related("handler", "incident", "logged_by", "approved_by", "escalation_rule")
+        .filter(pk=complaint.pk)
+        .first()
+    )
+    if complaint is None:
+        raise Http404(_("No such complaint."))
+    personal = services.personal_details(complaint, user, via="page")  # once per view: it may be logged
+    actions = services.allowed_actions(complaint, user)
+    may_handle = access.may_handle(user, complaint)
+    replies = list(complaint.replies.select_related("created_by").order_by("scheduled_for", "pk"))
+    for reply in replies:
+        if reply.done_at is None and may_handle:
+            reply.given_form = bound.get(f"given-{reply.pk}") or ReplyGivenForm(prefix=f"given-{reply.pk}")
+    attachments = list(complaint.attachments.select_related("uploaded_by"))
+    for attachment in attachments:
+        attachment.complaint = complaint
+        attachment.downloadable = services.may_download(user, attachment)
+    events = list(complaint.events.select_related("actor").order_by("at", "pk"))
+    for event in events:
+        event.description = describe_event(event)
+    is_admin = permissions.is_admin(user)
+    access_log = (
+        list(ComplaintView.objects.filter(complaint=complaint).select_related("user")[:100]) if is_admin else []
+    )
+    deadlines = list(complaint.deadlines.order_by("due_at", "pk"))
+    incident_visible = bool(complaint.incident_id and _visible_incidents(request, [complaint.incident_id]))
+    awaiting_approval = (
+        complaint.state == ComplaintState.PROPOSED and complaint.approval_needed and complaint.approved_at is None
+    )
+    context = {
+        "complaint": complaint,
+        "personal": personal,
+        "ladder": _ladder(complaint),
+        "actions": actions,
+        "may_take": "take" in actions,
+        "steps": _step_forms(complaint, actions, bound),
+        "may_handle": may_handle,
+        "deadlines": deadlines,
+        "replies": replies,
+        "reply_form": bound.get("reply") or ReplyForm(prefix="reply"),
+        "may_reply": may_handle and complaint.is_open,
+        "attachments": attachments,
+        "attachment_form": bound.get("attachment") or AttachmentForm(prefix="attachment"),
+        "may_attach": may_handle or complaint.logged_by_id == user.pk,
+        "events": events,
+        "is_admin": is_admin,
+        "access_log": access_log,
+        "incident_visible": incident_visible,
+        "awaiting_approval": awaiting_approval,
+        # A proposal stands from "proposed" on; after a climb the old one is history (the record).
+        "proposal_stands": complaint.state in DISPUTABLE_STATES or complaint.state == ComplaintState.CLOSED,
+        "approval_limit": settings.CRISIS_COMPLAINT_APPROVAL_ABOVE,
+        "vip_labels": [_vip_label(v) for v in complaint.vip or []],
+        "now": timezone.now(),
+    }
+    return render(request, "crisis/complaints/detail.html", context, status=status)
+
+
+def _vip_label(value: str) -> str:
+    from incidents.complaints.models import VipFlag
+
+    return _label(VipFlag, value)
+
+
+def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail_page(request, _complaint_or_404(request, pk))
+
+
+@require_POST
+def complaint_take(request: HttpRequest, pk: int) -> HttpResponse:
+    complaint = _complaint_or_404(request, pk)
+    _must_handle(request, complaint)
+    if _attempt(request, None, lambda: services.take(pk, by=request.user)) is not None:
+        messages.success(request, _("You handle this complaint now."))
+    return redirect("crisis:complaint", pk=pk)
+
+
+@require_POST
+def complaint_step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in STEP_LABELS or action == "take":
+        raise Http404(_("No such step."))
+    complaint = _complaint_or_404(request, pk)
+    _must_handle(request, complaint)
+    form = step_form(action, request.POST)
+    done = None
+    if form.is_valid():
+        data = {k: ("" if v is None else str(v)) for k, v in form.cleaned_data.items()}
+        done = _attempt(request, form, lambda: services.act(pk, by=request.user, action=action, data=data))
+    if done is not None:
+        messages.success(request, _step_message(action, done))
+        return redirect("crisis:complaint", pk=pk)
+    if form.errors:
+        if action in services.allowed_actions(complaint, request.user):
+            # Keep what was typed, with the errors beside the fields.
+            return _detail_page(request, complaint, bound={action: form}, status=400)
+        _errors_as_messages(request, form)  # the page shows no form for this step now
+    return redirect("crisis:complaint", pk=pk)
+
+
+def _step_message(action: str, complaint: Complaint) -> str:
+    if action == "dispute":
+        if complaint.level > TOP_INTERNAL_LEVEL:
+            return _("The complaint goes to an outside body: %(body)s.") % {"body": complaint.outside_body}
+        return _("Up the ladder: %(level)s acknowledges within 2 working days and resolves within 5.") % {
+            "level": access.level_name(complaint.level)
+        }
+    if action == "approve":
+        return _("Promise approved (compensation %(amount)s yuan)") % {"amount": complaint.compensation}
+    if action == "propose" and complaint.approval_needed:
+        return _(
+            "Solution proposed. Compensation above %(limit)s yuan needs approval from the level above "
+            "before the customer is told."
+        ) % {"limit": settings.CRISIS_COMPLAINT_APPROVAL_ABOVE}
+    return _("%(step)s: done. The complaint is now “%(state)s”.") % {
+        "step": STEP_LABELS[action],
+        "state": complaint.get_state_display(),
+    }
+
+
+@require_POST
+def complaint_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    complaint = _complaint_or_404(request, pk)
+    _must_handle(request, complaint)
+    form = ReplyForm(request.POST, prefix="reply")
+    reply = None
+    if form.is_valid():
+        data = form.cleaned_data
+        reply = _attempt(
+            request,
+            form,
+            lambda: services.schedule_reply(
+                pk,
+                by=request.user,
+                method=data["method"],
+                at=data["at"],
+                urgent=data["urgent"],
+                promised=data["promised"],
+            ),
+        )
+    if reply is not None:
+        if reply.moved_to_business_hours:
+            messages.warning(
+                request,
+                _("Phone calls are made in business hours: scheduled for %(at)s instead of %(requested)s.")
+                % {"at": _when(reply.scheduled_for), "requested": _when(reply.requested_for)},
+            )
+        else:
+            messages.success(request, _("Reply scheduled for %(at)s.") % {"at": _when(reply.scheduled_for)})
+        return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
+    if form.errors:
+        if complaint.is_open:
+            return _detail_page(request, complaint, bound={"reply": form}, status=400)
+        _errors_as_messages(request, form)
+    return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
+
+
+@require_POST
+def complaint_reply_given(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
+    complaint = _complaint_or_404(request, pk)
+    if not ComplaintReply.objects.filter(pk=rid, complaint=complaint).exists():
+        raise Http404(_("No such reply."))
+    _must_handle(request, complaint)
+    form = ReplyGivenForm(request.POST, prefix=f"given-{rid}")
+    done = None
+    if form.is_valid():
+        done = _attempt(
+            request, form, lambda: services.record_reply(rid, by=request.user, given=form.cleaned_data["given"])
+        )
+    if done is not None:
+        messages.success(request, _("Reply recorded."))
+        return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
+    if form.errors:
+        if ComplaintReply.objects.filter(pk=rid, done_at__isnull=True).exists():
+            return _detail_page(request, complaint, bound={f"given-{rid}": form}, status=400)
+        _errors_as_messages(request, form)
+    return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
+
+
+@require_POST
+def complaint_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    complaint = _complaint_or_404(request, pk)
+    if not (access.may_handle(request.user, complaint) or complaint.logged_by_id == request.user.pk):
+        raise PermissionDenied(_("Only complaint staff or whoever logged the complaint may attach files to it."))
+    form = AttachmentForm(request.POST, request.FILES, prefix="attachment")
+    attachment = None
+    if form.is_valid():
+        attachment = _attempt(
+            request, form, lambda: services.add_attachment(pk, by=request.user, upload=form.cleaned_data["file"])
+        )
+    if attachment is not None:
+        messages.success(request, _("Attached “%(name)s”.") % {"name": attachment.name})
+        return redirect(reverse("crisis:complaint", args=[pk]) + "#attachments")
+    if form.errors:
+        return _detail_page(request, complaint, bound={"attachment": form}, status=400)
+    return redirect(reverse("crisis:complaint", args=[pk]) + "#attachments")
+
+
+def attachment_download(request: HttpRequest, pk: int, aid: int) -> HttpResponse:
+    """Attachments may hold personal details: served only through this check, never as media."""
+    complaint = _complaint_or_404(request, pk)
+    attachment = ComplaintAttachment.objects.filter(pk=aid, complaint=complaint).first()
+    if attachment is None:
+        raise Http404(_("No such attachment."))
+    attachment.complaint = complaint
+    try:
+        handle = services.open_attachment(attachment, request.user, via="page")  # 403 unless allowed
+    except (FileNotFoundError, ValueError):
+        raise Http404(_("The file is missing.")) from None
+    response = FileResponse(handle, as_attachment=True, filename=attachment.name, content_type=attachment.content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- The board: complaint volume ------------------------------------------------------------------------
+
+CHART_WIDTH = 640
+CHART_HEIGHT = 200
+CHART_LEFT = 34
+CHART_TOP = 14
+CHART_BOTTOM = 26
+
+
+def _nice_ceiling(value: int) -> int:
+    """The top of the scale: the first of 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40 … ≥ `value`."""
+    scale = 1
+    while True:
+        for m in (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80):
+            if m * scale >= value:
+                return max(m * scale, 1)
+        scale *= 100
+
+
+def volume_context(days: int = 14) -> dict[str, Any]:
+    """The board's chart of complaints per day by category, drawn server-side as SVG."""
+    volume = services.volume(days=days)
+    dates = [datetime.fromisoformat(d).date() for d in volume["days"]]
+    totals = volume["totals"]
+    top = _nice_ceiling(max(totals) if totals else 0)
+    plot_w = CHART_WIDTH - CHART_LEFT - 6
+    plot_h = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    slot = plot_w / max(len(dates), 1)
+    bar_w = max(slot * 0.7, 2)
+    categories = [(code, label, CATEGORY_COLOURS.get(code, "#999")) for code, label in ComplaintCategory.choices]
+    bars = []
+    for i, day in enumerate(dates):
+        x = CHART_LEFT + i * slot + (slot - bar_w) / 2
+        y = CHART_TOP + plot_h
+        segments = []
+        for code, label, colour in categories:
+            n = volume["series"].get(code, [0] * len(dates))[i]
+            if not n:
+                continue
+            h = plot_h * n / top
+            y -= h
+            segments.append({"y": round(y, 1), "h": round(h, 1), "n": n, "label": label, "colour": colour})
+        bars.append(
+            {
+                "x": round(x, 1),
+                "w": round(bar_w, 1),
+                "cx": round(x + bar_w / 2, 1),
+                "top": round(y, 1),
+                "total_y": round(y - 4, 1),
+                "total": totals[i],
+                "day": day,
+                "segments": segments,
+                "today": i == len(dates) - 1,
+            }
+        )
+    marks = {0, top} | ({top // 2} if top % 2 == 0 else set())
+    grid = [{"value": v, "y": round(CHART_TOP + plot_h - plot_h * v / top, 1)} for v in sorted(marks)]
+    total = sum(totals)
+    today = totals[-1] if totals else 0
+    earlier = totals[:-1]
+    average = sum(earlier) / len(earlier) if earlier else 0.0
+    rising = today >= 3 and today >= 2 * average
+    used = [c for c in categories if any(volume["series"].get(c[0], []))]
+    peak = max(range(len(totals)), key=lambda i: (totals[i], i)) if totals else 0
+    summary = _(
+        "%(total)s complaints in the last %(days)s days; %(today)s today (on average %(average)s a day before). "
+        "Busiest day: %(peak_day)s with %(peak)s."
+    ) % {
+        "total": total,
+        "days": len(dates),
+        "today": today,
+        "average": formats.number_format(average, 1),
+        "peak_day": formats.date_format(dates[peak], "m-d") if dates else "—",
+        "peak": totals[peak] if totals else 0,
+    }
+    projects = []
+    for row in volume["projects"]:
+        others = (row["total"] - row["last_24h"]) / max(len(dates) - 1, 1)
+        top_categories = sorted(((n, code) for code, n in row["by_category"].items() if n), reverse=True)[:2]
+        projects.append(
+            {
+                **row,
+                "rising": row["last_24h"] >= 3 and row["last_24h"] >= 2 * others,
+                "top_categories": [(_label(ComplaintCategory, code), n) for n, code in top_categories],
+            }
+        )
+    return {
+        "days": len(dates),
+        "bars": bars,
+        "grid": grid,
+        "legend": used or categories,
+        "total": total,
+        "today": today,
+        "rising": rising,
+        "summary": summary,
+        "projects": projects,
+        "table": [
+            {"day": dates[i], "total": totals[i], "counts": [volume["series"][c[0]][i] for c in used]}
+            for i in range(len(dates))
+        ],
+        "table_categories": used,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "left": CHART_LEFT,
+        "axis_x": CHART_LEFT - 6,
+        "right": CHART_WIDTH - 6,
+        "baseline": CHART_TOP + plot_h,
+        "label_y": CHART_HEIGHT - 8,
+    }
+
+
+# --- The war room: complaints that are part of the incident ----------------------------------------------
+
+
+def complaints_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    linked = services.visible_complaints(request.user).filter(incident=incident).order_by("-received_at", "-pk")
+    rows = list(linked[:PANEL_LIMIT])
+    total = len(rows) if len(rows) < PANEL_LIMIT else linked.count()
+    for c in rows:
+        _mask(c)
+    return {"linked_complaints": rows, "linked_total": total, "linked_more": total - len(rows)}

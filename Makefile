@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint format messages bench-timers bench-fanout clean
+.PHONY: run test lint format messages bench-timers bench-fanout bench-intake clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ bench-timers: $(STAMP)
 bench-fanout: $(STAMP)
 	@$(BENCH_DB) $(PY) manage.py migrate -v0
 	@$(BENCH_DB) $(PY) manage.py bench_fanout $(ARGS)
+
+bench-intake: $(STAMP)
+	@$(BENCH_DB) $(PY) manage.py migrate -v0
+	@$(BENCH_DB) $(PY) manage.py bench_intake $(ARGS)
 
 clean:
 	rm -rf $(VENV) var

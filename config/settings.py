@@ -99,8 +99,24 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# The ASGI server turns this on (config/asgi.py). Django runs each synchronous request of an ASGI
+# server in a thread of its own, so a connection kept for reuse (CONN_MAX_AGE) stays behind with a
+# thread that never comes back: under a burst PostgreSQL ran out of connections ("too many
+# clients"; Django ticket #33497). A pool lends a connection per request and takes it back. Celery
+# workers and commands keep long-lived connections, which their stable threads reuse.
+DATABASE_POOL = env_bool("DATABASE_POOL", False)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=0 if DATABASE_POOL else 60, conn_health_checks=not DATABASE_POOL
+        )
+    }
+    if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 2,
+            "max_size": int(os.environ.get("DATABASE_POOL_MAX", "20")),
+            "timeout": 10,  # seconds a request waits for a free connection before it fails
+        }
 else:
     DATABASES = {
         "default": {

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.serializers import ModelSerializer
 from playbooks.models import Audience, CrisisKind, EscalationTarget, PlaybookVersion, VersionState
 
 from . import services
@@ -25,7 +26,7 @@ from .models import (
 User = get_user_model()
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     display_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -36,7 +37,7 @@ class UserSerializer(serializers.ModelSerializer):
         return services.display_name(user)
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
+class AssignmentSerializer(ModelSerializer):
     user = UserSerializer(read_only=True)
 
     class Meta:
@@ -44,7 +45,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         fields = ["id", "role", "user", "started_at", "ended_at", "briefing"]
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(ModelSerializer):
     commander_name = serializers.SerializerMethodField()
     spokesperson_name = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
@@ -144,7 +145,7 @@ class NoteSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=services.MAX_TEXT, help_text=_("The note, as plain text."))
 
 
-class TimelineEntrySerializer(serializers.ModelSerializer):
+class TimelineEntrySerializer(ModelSerializer):
     message = serializers.SerializerMethodField()
     actor_name = serializers.SerializerMethodField()
 
@@ -160,7 +161,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         return services.display_name(entry.actor)
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(ModelSerializer):
     title = serializers.CharField(read_only=True)
     instructions = serializers.CharField(read_only=True)
     assignee_name = serializers.SerializerMethodField()
@@ -185,7 +186,7 @@ class TaskUpdateSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TEXT)
 
 
-class DeadlineSerializer(serializers.ModelSerializer):
+class DeadlineSerializer(ModelSerializer):
     title = serializers.CharField(read_only=True)
 
     class Meta:
@@ -211,7 +212,7 @@ class MoveSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=services.MAX_TEXT)
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "channel", "event", "incident", "subject", "body", "state", "created_at", "sent_at", "read_at"]

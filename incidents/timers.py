@@ -80,11 +80,7 @@ def cancel(**target: Any) -> int:
     return Alarm.objects.pending().filter(**target).update(cancelled_at=timezone.now())
 
 
-def plan_deadline(deadline: Deadline) -> None:
-    cancel(deadline=deadline)
-    if deadline.state != DeadlineState.PENDING:
-        return
-    now = timezone.now()
+def _deadline_alarms(deadline: Deadline, now) -> list[Alarm]:
     alarms = [
         Alarm(
             incident_id=deadline.incident_id, deadline=deadline, kind=AlarmKind.REMINDER, lead_minutes=lead, fire_at=at
@@ -94,22 +90,30 @@ def plan_deadline(deadline: Deadline) -> None:
     alarms.append(
         Alarm(incident_id=deadline.incident_id, deadline=deadline, kind=AlarmKind.BREACH, fire_at=deadline.due_at)
     )
-    _create(alarms)
+    return alarms
 
 
-def plan_task(task: Task) -> None:
-    cancel(task=task)
-    if task.state != TaskState.OPEN or task.due_at is None:
-        return
-    now = timezone.now()
+def _task_alarms(task: Task, declared_at, now) -> list[Alarm]:
     lead = settings.CRISIS_TASK_REMINDER_MINUTES
     alarms = [
         Alarm(incident_id=task.incident_id, task=task, kind=AlarmKind.REMINDER, lead_minutes=lead, fire_at=at)
         for lead, at in _reminder_times(task.due_at, [lead] if lead else [], now)
-        if task.due_at - timedelta(minutes=lead) > task.incident.declared_at
+        if task.due_at - timedelta(minutes=lead) > declared_at
     ]
     alarms.append(Alarm(incident_id=task.incident_id, task=task, kind=AlarmKind.BREACH, fire_at=task.due_at))
-    _create(alarms)
+    return alarms
+
+
+def plan_deadline(deadline: Deadline) -> None:
+    cancel(deadline=deadline)
+    if deadline.state == DeadlineState.PENDING:
+        _create(_deadline_alarms(deadline, timezone.now()))
+
+
+def plan_task(task: Task) -> None:
+    cancel(task=task)
+    if task.state == TaskState.OPEN and task.due_at is not None:
+        _create(_task_alarms(task, task.incident.declared_at, timezone.now()))
 
 
 def _complaint_alarms(deadline, now) -> list[Alarm]:
@@ -141,14 +145,23 @@ def plan_new_complaint_deadlines(deadlines: list) -> None:
 
 
 def plan_incident(incident: Incident) -> None:
-    """Alarms for a newly declared incident: its deadlines, its tasks and the first-hour report."""
-    for deadline in Deadline.objects.filter(incident=incident, state=DeadlineState.PENDING):
-        plan_deadline(deadline)
-    for task in Task.objects.filter(incident=incident, state=TaskState.OPEN, due_at__isnull=False).select_related(
-        "incident"
-    ):
-        plan_task(task)
-    _create([Alarm(incident=incident, kind=AlarmKind.FIRST_HOUR, fire_at=incident.declared_at + FIRST_HOUR)])
+    """Alarms for a newly declared incident: its deadlines, its tasks and the first-hour report.
+
+    A new incident has no alarms to cancel, so they are all written in one statement: an
+    escalation rule declares incidents inside a complaint's intake, where every query counts."""
+    now = timezone.now()
+    alarms = [
+        alarm
+        for deadline in Deadline.objects.filter(incident=incident, state=DeadlineState.PENDING)
+        for alarm in _deadline_alarms(deadline, now)
+    ]
+    alarms += [
+        alarm
+        for task in Task.objects.filter(incident=incident, state=TaskState.OPEN, due_at__isnull=False)
+        for alarm in _task_alarms(task, incident.declared_at, now)
+    ]
+    alarms.append(Alarm(incident=incident, kind=AlarmKind.FIRST_HOUR, fire_at=incident.declared_at + FIRST_HOUR))
+    _create(alarms)
 
 
 # --- Arming ----------------------------------------------------------------------------------------

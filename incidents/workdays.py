@@ -63,14 +63,22 @@ def _local(moment: datetime) -> datetime:
     return timezone.localtime(moment)
 
 
-def add_working_days(start: datetime, count: int) -> datetime:
+def calendar_for(start: datetime, count: int) -> WorkingCalendar:
+    """A calendar wide enough to count `count` working days from `start`."""
+    day = _local(start).date()
+    # Long holidays (Spring Festival, National Day) are at most ~9 days; leave generous room.
+    return WorkingCalendar(day, day + timedelta(days=count * 2 + 30))
+
+
+def add_working_days(start: datetime, count: int, calendar: WorkingCalendar | None = None) -> datetime:
     """The moment by which something "within `count` working days" of `start` is due: the close of
-    business on the count-th working day after the day of `start`."""
+    business on the count-th working day after the day of `start`. Pass a `calendar_for` the
+    largest count to count several limits from one start with one query."""
     if count < 0:
         raise ValueError("count must not be negative")
     local = _local(start)
-    # Long holidays (Spring Festival, National Day) are at most ~9 days; leave generous room.
-    calendar = WorkingCalendar(local.date(), local.date() + timedelta(days=count * 2 + 30))
+    if calendar is None:
+        calendar = calendar_for(start, count)
     day = local.date()
     if count == 0:
         while not calendar.is_working_day(day):

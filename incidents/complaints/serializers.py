@@ -7,6 +7,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from config.serializers import ModelSerializer
+
 from ..serializers import UserSerializer
 from . import services
 from .models import (
@@ -19,13 +21,13 @@ from .models import (
 )
 
 
-class ComplaintDeadlineSerializer(serializers.ModelSerializer):
+class ComplaintDeadlineSerializer(ModelSerializer):
     class Meta:
         model = ComplaintDeadline
         fields = ["id", "kind", "level", "due_at", "state", "met_at", "breached_at"]
 
 
-class ComplaintReplySerializer(serializers.ModelSerializer):
+class ComplaintReplySerializer(ModelSerializer):
     moved_to_business_hours = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -43,7 +45,7 @@ class ComplaintReplySerializer(serializers.ModelSerializer):
         ]
 
 
-class ComplaintEventSerializer(serializers.ModelSerializer):
+class ComplaintEventSerializer(ModelSerializer):
     actor = UserSerializer(read_only=True)
 
     class Meta:
@@ -51,7 +53,7 @@ class ComplaintEventSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "actor", "level", "state", "text", "data", "at"]
 
 
-class ComplaintAttachmentSerializer(serializers.ModelSerializer):
+class ComplaintAttachmentSerializer(ModelSerializer):
     class Meta:
         model = ComplaintAttachment
         fields = ["id", "name", "size", "content_type", "uploaded_at"]
@@ -79,7 +81,7 @@ _INTAKE_FIELDS = [
 ]
 
 
-class ComplaintSerializer(serializers.ModelSerializer):
+class ComplaintSerializer(ModelSerializer):
     """One complaint in a list: personal details always masked (a list is not a reason to look)."""
 
     masked = serializers.SerializerMethodField()
@@ -194,7 +196,7 @@ class ReplyGivenSerializer(serializers.Serializer):
     given = serializers.CharField()
 
 
-class EscalationRuleSerializer(serializers.ModelSerializer):
+class EscalationRuleSerializer(ModelSerializer):
     class Meta:
         model = EscalationRule
         fields = [

@@ -288,13 +288,16 @@ def _start_level(complaint: Complaint, *, start: datetime) -> None:
     level above the handler), counted on the working-day calendar from `start`."""
     if complaint.level > TOP_INTERNAL_LEVEL:
         return  # the outside body runs its own procedure and clock
-    # Both clocks in one insert and their alarms in another: this runs for every complaint taken in.
+    # One calendar query, both clocks in one insert and their alarms in another: this runs for
+    # every complaint taken in.
+    resolve_days = _resolve_days(complaint)
+    calendar = workdays.calendar_for(start, max(2, resolve_days))
     deadlines = ComplaintDeadline.objects.bulk_create(
         [
             ComplaintDeadline(complaint=complaint, level=complaint.level, kind=kind, due_at=due_at)
             for kind, due_at in (
-                (ComplaintDeadlineKind.ACKNOWLEDGE, workdays.add_working_days(start, 2)),
-                (ComplaintDeadlineKind.RESOLVE, workdays.add_working_days(start, _resolve_days(complaint))),
+                (ComplaintDeadlineKind.ACKNOWLEDGE, workdays.add_working_days(start, 2, calendar)),
+                (ComplaintDeadlineKind.RESOLVE, workdays.add_working_days(start, resolve_days, calendar)),
             )
         ]
     )

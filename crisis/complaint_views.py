@@ -54,6 +54,7 @@ from .complaint_forms import (
     ReplyGivenForm,
     step_form,
 )
+from .service_calls import call_service
 
 PAGE_SIZE = 25
 PANEL_LIMIT = 12
@@ -113,22 +114,8 @@ def _must_handle(request: HttpRequest, complaint: Complaint) -> None:
 
 
 def _attempt(request: HttpRequest, form, call: Callable[[], Any]) -> Any | None:
-    """Run a service call; its field errors land on the form, a broken rule becomes a message.
-    NotAllowed (a PermissionDenied) is not caught: the user sees the 403 page."""
-    try:
-        return call()
-    except ValidationError as exc:
-        if hasattr(exc, "error_dict") and form is not None:
-            for field, errors in exc.message_dict.items():
-                target = field if field in form.fields else None
-                for error in errors:
-                    form.add_error(target, error)
-        else:
-            for error in exc.messages:
-                messages.error(request, error)
-    except RuleBroken as exc:
-        messages.error(request, exc.message)
-    return None
+    """A service call from a complaint page; a refusal is the 403 page, not a message."""
+    return call_service(request, form, call, refusal_as_message=False)
 
 
 def _errors_as_messages(request: HttpRequest, form) -> None:

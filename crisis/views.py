@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from config.errors import RuleBroken
 from incidents import permissions, services
 from incidents.models import (
     OPEN_STATUSES,
@@ -32,6 +30,7 @@ from .forms import (
     HandoverForm,
     PreferenceForm,
 )
+from .service_calls import call_service
 
 TIMELINE_WINDOW = 100
 
@@ -47,26 +46,6 @@ def _incident_or_404(request: HttpRequest, pk: int) -> Incident:
         return services.get_visible_incident(pk, request.user)
     except Incident.DoesNotExist:
         raise Http404(_("No such incident.")) from None
-
-
-def _call_service(request: HttpRequest, form, call: Callable[[], Any]) -> Any | None:
-    """Run a service call for a form; turn the service's refusals into errors the user reads."""
-    try:
-        return call()
-    except ValidationError as exc:
-        if hasattr(exc, "error_dict") and form is not None:
-            for field, errors in exc.message_dict.items():
-                target = field if field in form.fields else None
-                for error in errors:
-                    form.add_error(target, error)
-        else:
-            for error in exc.messages:
-                messages.error(request, error)
-    except RuleBroken as exc:
-        messages.error(request, exc.message)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc) or _("You may not do that."))
-    return None
 
 
 def board_incidents(request: HttpRequest) -> tuple[list[Incident], dict[str, Any]]:
@@ -122,7 +101,7 @@ def declare(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("You may not declare incidents."))
     form = DeclareForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        incident = _call_service(request, form, lambda: services.declare_incident(by=request.user, **form.cleaned_data))
+        incident = call_service(request, form, lambda: services.declare_incident(by=request.user, **form.cleaned_data))
         if incident is not None:
             messages.success(request, _("Incident declared. The first-hour clock is running."))
             return redirect("crisis:incident", pk=incident.pk)
@@ -135,7 +114,7 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(_("Only the commander or an admin may hand over command."))
     form = HandoverForm(request.POST or None, incident=incident)
     if request.method == "POST" and form.is_valid():
-        done = _call_service(
+        done = call_service(
             request,
             form,
             lambda: services.change_command(
@@ -164,9 +143,7 @@ def my_notifications(request: HttpRequest) -> HttpResponse:
     if (
         request.method == "POST"
         and form.is_valid()
-        and _call_service(
-            request, form, lambda: services.set_notification_preference(request.user, **form.cleaned_data)
-        )
+        and call_service(request, form, lambda: services.set_notification_preference(request.user, **form.cleaned_data))
     ):
         messages.success(request, _("Saved."))
         return redirect("crisis:notifications")

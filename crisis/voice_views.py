@@ -24,8 +24,9 @@ from playbooks.models import StatementTemplate
 
 from . import services
 from .models import QALine, QALineState, Statement, StatementState
+from .service_calls import call_service
 from .textdiff import diff_against
-from .views import _call_service, _incident_or_404
+from .views import _incident_or_404
 from .voice import voice_context
 from .voice_forms import (
     CommentForm,
@@ -99,7 +100,7 @@ def statement_new(request: HttpRequest, pk: int) -> HttpResponse:
             data = draft.cleaned_data
             template = services.templates_for(incident).filter(pk=data["template"]).first()
             if request.POST.get("action") in ("save", "submit"):
-                created = _call_service(
+                created = call_service(
                     request,
                     draft,
                     lambda: services.create_statement(
@@ -114,7 +115,7 @@ def statement_new(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 if created is not None:
                     if request.POST.get("action") == "submit":
-                        if _call_service(request, None, lambda: services.submit_statement(created.pk, by=request.user)):
+                        if call_service(request, None, lambda: services.submit_statement(created.pk, by=request.user)):
                             messages.success(request, _("Saved and submitted for approval."))
                     else:
                         messages.success(request, _("Draft saved."))
@@ -220,7 +221,7 @@ def statement_action(request: HttpRequest, pk: int, sid: int, action: str) -> Ht
         form = EditForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            done = _call_service(
+            done = call_service(
                 request,
                 form,
                 lambda: services.edit_statement(
@@ -248,7 +249,7 @@ def statement_action(request: HttpRequest, pk: int, sid: int, action: str) -> Ht
         "publish": lambda: services.publish_statement(sid, by=user),
         "withdraw": lambda: services.withdraw_statement(sid, by=user, reason=data.get("reason", "")),
     }
-    done = _call_service(request, form, calls[action])
+    done = call_service(request, form, calls[action])
     if done is not None:
         messages.success(request, _success_message(action, done))
     elif form is not None:
@@ -343,7 +344,7 @@ def qa_seed(request: HttpRequest, pk: int) -> HttpResponse:
     _incident_or_404(request, pk)
     form = SeedForm(request.POST)
     if form.is_valid():
-        created = _call_service(
+        created = call_service(
             request, form, lambda: services.seed_lines(pk, by=request.user, language=form.cleaned_data["language"])
         )
         if created is not None:
@@ -360,7 +361,7 @@ def qa_new(request: HttpRequest, pk: int) -> HttpResponse:
     _incident_or_404(request, pk)
     form = NewLineForm(request.POST)
     if form.is_valid():
-        done = _call_service(request, form, lambda: services.create_line(pk, by=request.user, **form.cleaned_data))
+        done = call_service(request, form, lambda: services.create_line(pk, by=request.user, **form.cleaned_data))
         if done is not None:
             messages.success(request, _("Line drafted."))
     _form_errors_as_messages(request, form)
@@ -395,7 +396,7 @@ def qa_action(request: HttpRequest, pk: int, lid: int, action: str) -> HttpRespo
         "reject": lambda: services.reject_line(lid, by=user, comment=data.get("comment", "")),
         "withdraw": lambda: services.withdraw_line(lid, by=user, reason=data.get("reason", "")),
     }
-    done = _call_service(request, form, calls[action])
+    done = call_service(request, form, calls[action])
     if done is not None:
         messages.success(
             request,

@@ -25,7 +25,8 @@ from incidents.timers import FIRST_HOUR
 
 from .complaint_views import complaints_panel_context
 from .forms import DeadlineForm, NoteForm, RoleForm, TaskForm, TransitionForm
-from .views import _call_service, _incident_or_404
+from .service_calls import call_service
+from .views import _incident_or_404
 from .voice import voice_context
 
 TIMELINE_WINDOW = 100
@@ -162,7 +163,7 @@ def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
     _incident_or_404(request, pk)
     form = TransitionForm(request.POST)
     if form.is_valid():
-        done = _call_service(
+        done = call_service(
             request,
             None,
             lambda: services.transition_incident(
@@ -181,7 +182,7 @@ def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
     _incident_or_404(request, pk)
     form = NoteForm(request.POST)
     if form.is_valid():
-        _call_service(request, form, lambda: services.add_note(pk, by=request.user, text=form.cleaned_data["text"]))
+        call_service(request, form, lambda: services.add_note(pk, by=request.user, text=form.cleaned_data["text"]))
     if form.errors and request.htmx:
         return HttpResponse(" ".join(e for errors in form.errors.values() for e in errors), status=400)
     _form_errors(request, form)
@@ -194,7 +195,7 @@ def incident_role(request: HttpRequest, pk: int) -> HttpResponse:
     _incident_or_404(request, pk)
     form = RoleForm(request.POST)
     if form.is_valid():
-        done = _call_service(request, form, lambda: services.assign_role(pk, by=request.user, **form.cleaned_data))
+        done = call_service(request, form, lambda: services.assign_role(pk, by=request.user, **form.cleaned_data))
         if done is not None:
             messages.success(request, _("Role assigned."))
     _form_errors(request, form)
@@ -204,7 +205,7 @@ def incident_role(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def role_end(request: HttpRequest, pk: int, assignment_id: int) -> HttpResponse:
     _incident_or_404(request, pk)
-    if _call_service(request, None, lambda: services.end_role(assignment_id, by=request.user)) is not None:
+    if call_service(request, None, lambda: services.end_role(assignment_id, by=request.user)) is not None:
         messages.success(request, _("Role ended."))
     return _after_action(request, pk, "roles", "#panel-roles")
 
@@ -214,7 +215,7 @@ def task_update(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
     _incident_or_404(request, pk)
     form = TaskForm(request.POST)
     if form.is_valid():
-        _call_service(
+        call_service(
             request,
             form,
             lambda: services.update_task(
@@ -235,7 +236,7 @@ def deadline_update(request: HttpRequest, pk: int, deadline_id: int) -> HttpResp
             call = lambda: services.meet_deadline(deadline_id, by=request.user, evidence=text)  # noqa: E731
         else:
             call = lambda: services.waive_deadline(deadline_id, by=request.user, reason=text)  # noqa: E731
-        if _call_service(request, form, call) is not None:
+        if call_service(request, form, call) is not None:
             messages.success(request, _("Deadline updated."))
     _form_errors(request, form)
     return _after_action(request, pk, "deadlines", "#panel-deadlines")

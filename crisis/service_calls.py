@@ -1,0 +1,36 @@
+"""How a page calls a service: the service's refusals become errors the user reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from config.errors import RuleBroken
+
+
+def call_service(request: HttpRequest, form, call: Callable[[], Any], *, refusal_as_message: bool = True) -> Any | None:
+    """Run a service call for a form; turn the service's refusals into errors the user reads.
+    With refusal_as_message=False a NotAllowed (a PermissionDenied) is not caught: the 403 page."""
+    try:
+        return call()
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and form is not None:
+            for field, errors in exc.message_dict.items():
+                target = field if field in form.fields else None
+                for error in errors:
+                    form.add_error(target, error)
+        else:
+            for error in exc.messages:
+                messages.error(request, error)
+    except RuleBroken as exc:
+        messages.error(request, exc.message)
+    except PermissionDenied as exc:
+        if not refusal_as_message:
+            raise
+        messages.error(request, str(exc) or _("You may not do that."))
+    return None

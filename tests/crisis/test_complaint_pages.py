@@ -24,6 +24,7 @@ from incidents.complaints.models import (
 )
 from incidents.models import Incident
 from tests import factories
+from tests.incidents.complaint_helpers import body
 
 pytestmark = pytest.mark.django_db
 
@@ -36,22 +37,6 @@ def handler_user(**kw):
 
 def manager_user(**kw):
     return factories.UserFactory(group=roles.BUSINESS_MANAGERS, **kw)
-
-
-def body(**overrides):
-    values = {
-        "channel": "hotline",
-        "customer_name": NAME,
-        "customer_phone": PHONE,
-        "unit": "3-1-1202",
-        "project": "阳光花园 Sunrise Gardens",
-        "category": "repair",
-        "complexity": "general",
-        "description": "卫生间漏水三周无人处理。Bathroom leak unrepaired for three weeks.",
-        "wants": "apology",
-    }
-    values.update(overrides)
-    return values
 
 
 def log(by, **overrides) -> Complaint:

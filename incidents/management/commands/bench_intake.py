@@ -42,6 +42,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from django.apps import apps as django_apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Count
@@ -546,22 +547,11 @@ class Command(BaseCommand):
     @staticmethod
     def _rules(say) -> list[EscalationRule]:
         """The default rules of migration 0004, created if the table is empty, and all enabled."""
-        defaults = importlib.import_module("incidents.migrations.0004_default_escalation_rules").DEFAULT_RULES
+        defaults = importlib.import_module("incidents.migrations.0004_default_escalation_rules")
         if not EscalationRule.objects.exists():
             say("no escalation rules: creating the defaults of migration 0004")
-            for order, trigger, zh, en, kind, severity, flags in defaults:
-                EscalationRule.objects.create(
-                    order=order,
-                    trigger=trigger,
-                    name_zh=zh,
-                    name_en=en,
-                    crisis_kind=kind,
-                    severity=severity,
-                    vip_flags=flags,
-                    threshold=5,
-                    window_hours=24,
-                )
-        disabled = EscalationRule.objects.filter(enabled=False, trigger__in=[d[1] for d in defaults])
+            defaults.create(django_apps, None)
+        disabled = EscalationRule.objects.filter(enabled=False, trigger__in=[d[1] for d in defaults.DEFAULT_RULES])
         if disabled.exists():
             say(f"enabling {disabled.count()} disabled escalation rule(s)")
             disabled.update(enabled=True)

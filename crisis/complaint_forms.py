@@ -138,7 +138,8 @@ class ComplaintFilterForm(forms.Form):
     )
     project = forms.CharField(label=_("Project"), max_length=200, required=False)
     mine = forms.BooleanField(label=_("Only mine"), required=False)
-    incident = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # An id beyond the database's integer range is no incident (and must not reach the query).
+    incident = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput)
 
 
 # --- The handling steps ------------------------------------------------------------------------------

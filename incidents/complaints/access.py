@@ -58,7 +58,11 @@ def may_approve(user, complaint: Complaint) -> bool:
 
 
 def sees_personal_data(user, complaint: Complaint) -> bool:
-    return may_handle(user, complaint) or (complaint.handler_id is not None and complaint.handler_id == user.pk)
+    """Complaint staff who may handle it, and its handler — while the handler is still complaint
+    staff: someone moved out of complaint handling loses sight of the customers they had."""
+    if may_handle(user, complaint):
+        return True
+    return complaint.handler_id is not None and complaint.handler_id == user.pk and is_complaint_staff(user)
 
 
 def members_at(level: int):
@@ -73,18 +77,22 @@ def level_name(level: int) -> str:
 
 
 def mask_name(name: str) -> str:
-    """张三丰 → 张**; Li Lei → L*****."""
+    """张三丰 → 张**; Li Lei → L*****; a name of one character is hidden whole."""
     name = name.strip()
     if not name:
         return ""
-    return name[0] + "*" * max(len(name) - 1, 1)
+    if len(name) == 1:
+        return "*"
+    return name[0] + "*" * (len(name) - 1)
 
 
 def mask_phone(phone: str) -> str:
-    """13812345678 → 138****5678; short numbers keep only their last two digits."""
+    """13812345678 → 138****5678 (the usual masking of a mobile number); anything shorter, such as
+    a landline without its area code, keeps only its last two characters, so that most of it is
+    always hidden."""
     phone = phone.strip()
     if not phone:
         return ""
-    if len(phone) >= 8:
+    if len(phone) >= 11:
         return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
     return "*" * max(len(phone) - 2, 1) + phone[-2:]

@@ -62,6 +62,8 @@ class ComplaintListCreate(generics.ListAPIView):
                 raise ValidationError({"category": [_("Unknown category.")]})
             qs = qs.filter(category=category)
         if params.get("project"):
+            if "\x00" in params["project"]:
+                raise ValidationError({"project": [_("Null characters are not allowed.")]})
             qs = qs.filter(project=params["project"])
         if params.get("open") in ("1", "true", "yes"):
             qs = qs.exclude(state=ComplaintState.CLOSED)

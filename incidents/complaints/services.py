@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -54,6 +54,11 @@ from .models import (
 
 MAX_TEXT = 10_000
 RECEIVED_SKEW = timedelta(minutes=5)
+# Dates outside these are typing mistakes (or probes), not complaints or plans; they are refused
+# before any arithmetic, which would overflow near the years 1 and 9999. The floor is fixed, not
+# "a year ago", so that a backlog, an old letter or a test about a past holiday can still be logged.
+RECEIVED_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+REPLY_AT_MOST_AHEAD = timedelta(days=5 * 366)
 ATTACHMENT_TYPES = {
     ".pdf", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".txt", ".doc", ".docx", ".xls", ".xlsx",
     ".mp3", ".m4a", ".amr", ".wav", ".mp4", ".mov",
@@ -73,6 +78,8 @@ def _text(value: Any, field: str, errors: dict, *, required: bool = False, max_l
     value = value.strip()
     if required and not value:
         errors[field] = _("This field is required.")
+    elif "\x00" in value:  # PostgreSQL cannot store it; forms refuse it too
+        errors[field] = _("Null characters are not allowed.")
     elif len(value) > max_length:
         errors[field] = _("At most %(n)d characters.") % {"n": max_length}
     return value
@@ -101,6 +108,31 @@ def _flag(value: Any, field: str, errors: dict) -> bool:
         return value.lower() in ("true", "1", "yes", "on")
     errors[field] = _("Must be true or false.")
     return False
+
+
+def _moment(value: Any, field: str, errors: dict, *, earliest: datetime, latest: datetime) -> datetime | None:
+    """An ISO-8601 date and time between `earliest` and `latest`, made aware; else a field error."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            value = None
+    if not isinstance(value, datetime):
+        errors[field] = _("An ISO-8601 date and time.")
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    try:
+        in_range = earliest <= value <= latest
+    except OverflowError:  # year 1 or 9999 with an offset: no real moment
+        in_range = False
+    if not in_range:
+        errors[field] = _("Between %(earliest)s and %(latest)s.") % {
+            "earliest": timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M"),
+            "latest": timezone.localtime(latest).strftime("%Y-%m-%d %H:%M"),
+        }
+        return None
+    return value
 
 
 def clean_intake(data: Any) -> dict[str, Any]:
@@ -134,20 +166,16 @@ def clean_intake(data: Any) -> dict[str, Any]:
         errors["vip"] = _("A list of: %(flags)s.") % {"flags": ", ".join(VipFlag.values)}
         vip = []
     fields["vip"] = sorted(set(vip))
-    received_at = data.get("received_at")
-    if received_at not in (None, ""):
-        if isinstance(received_at, str):
-            try:
-                received_at = datetime.fromisoformat(received_at.replace("Z", "+00:00"))
-            except ValueError:
-                received_at = None
-        if not isinstance(received_at, datetime):
-            errors["received_at"] = _("An ISO-8601 date and time.")
-        else:
-            if timezone.is_naive(received_at):
-                received_at = timezone.make_aware(received_at)
-            if received_at > timezone.now() + RECEIVED_SKEW:
-                errors["received_at"] = _("The time received cannot be in the future.")
+    if data.get("received_at") not in (None, ""):
+        now = timezone.now()
+        received_at = _moment(
+            data["received_at"],
+            "received_at",
+            errors,
+            earliest=RECEIVED_EARLIEST,
+            latest=now + RECEIVED_SKEW,
+        )
+        if received_at is not None:
             fields["received_at"] = received_at
     if errors:
         raise ValidationError(errors)
@@ -650,18 +678,8 @@ def schedule_reply(
     errors: dict[str, str] = {}
     method = _choice(method, "method", ReplyMethod, errors, required=True)
     promised = _text(promised, "promised", errors)
-    if isinstance(at, str):
-        try:
-            at = datetime.fromisoformat(at.replace("Z", "+00:00"))
-        except ValueError:
-            at = None
-    if not isinstance(at, datetime):
-        errors["at"] = _("An ISO-8601 date and time.")
-    else:
-        if timezone.is_naive(at):
-            at = timezone.make_aware(at)
-        if at < timezone.now() - RECEIVED_SKEW:
-            errors["at"] = _("A reply cannot be scheduled in the past.")
+    now = timezone.now()
+    at = _moment(at, "at", errors, earliest=now - RECEIVED_SKEW, latest=now + REPLY_AT_MOST_AHEAD)
     if errors:
         raise ValidationError(errors)
     scheduled = at if (method != ReplyMethod.PHONE or urgent) else workdays.next_business_moment(at)

@@ -133,6 +133,9 @@ def test_list_masks_people_and_filters(handler, responder, manager):
     # Junk in the filters is ignored, never an error page.
     junk = handler_client.get("/complaints/?state=nope&category=%00&page=abc&incident=-3&mine=maybe")
     assert junk.status_code == 200
+    # An incident id beyond the database's integers used to reach the query: a 500.
+    for huge in ("9223372036854775808", "99999999999999999999999"):
+        assert handler_client.get(f"/complaints/?incident={huge}").status_code == 200
     assert not ComplaintView.objects.exists()  # a list is not a reason to look
 
 
@@ -422,6 +425,10 @@ def test_a_phone_reply_at_night_is_moved_into_business_hours(handler):
         {"reply-method": "phone", "reply-at": f"{tomorrow.isoformat()}T22:00", "reply-urgent": "on"},
     )
     assert ComplaintReply.objects.filter(urgent=True, scheduled_for=night).exists()
+
+    # A date at the end of the calendar overflowed the working-day arithmetic: now a field error.
+    far = client.post(f"/complaints/{complaint.pk}/replies/", {"reply-method": "phone", "reply-at": "9999-12-31T08:00"})
+    assert far.status_code == 400 and ComplaintReply.objects.count() == 2
 
     given = client.post(f"/complaints/{complaint.pk}/replies/{reply.pk}/given/", {f"given-{reply.pk}-given": ""})
     assert given.status_code == 400

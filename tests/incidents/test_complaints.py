@@ -8,6 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -109,6 +110,12 @@ def test_without_a_key_every_post_is_a_new_complaint(api, responder):
         ({"customer_phone": "call me"}, "customer_phone"),
         ({"received_at": "yesterday"}, "received_at"),
         ({"received_at": "2099-01-01T00:00:00+08:00"}, "received_at"),
+        # Dates at the ends of the calendar overflowed into 500s; the floor refuses them first.
+        ({"received_at": "0001-01-01T00:00:00"}, "received_at"),
+        ({"received_at": "0001-01-01T00:00:00Z"}, "received_at"),
+        ({"received_at": "0001-01-01T00:00:00+14:00"}, "received_at"),
+        ({"received_at": "1000-01-01T00:00:00"}, "received_at"),
+        ({"received_at": "9999-12-31T23:59:59-14:00"}, "received_at"),
         ({"project": "x" * 201}, "project"),
     ],
 )
@@ -127,6 +134,34 @@ def test_a_body_that_is_not_an_object_is_refused(api, responder):
     response = api.as_user(responder).post("/api/complaints/", [1, 2], format="json")
     assert response.status_code == 400
     assert Complaint.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 100_000 + "]" * 100_000,  # deeper than the JSON parser's recursion can go
+        '{"channel": "hotline", "category": "repair", "description": "a\\u0000b"}',  # NUL: PostgreSQL refuses it
+        '{"channel": "hotline", "category": "repair", "description": "x", "vip": ["\\u0000"]}',
+    ],
+)
+def test_bodies_the_json_parser_would_pass_on_as_errors_are_refused(api, responder, raw):
+    client = api.as_user(responder)
+    response = client.generic("POST", "/api/complaints/", raw, content_type="application/json")
+    assert response.status_code == 400, response.content[:200]
+    assert Complaint.objects.count() == 0
+
+
+def test_the_service_refuses_nul_characters_whoever_calls_it(responder):
+    with pytest.raises(ValidationError) as refused:
+        services.intake(by=responder, data=body(description="a\x00b"))
+    assert "description" in refused.value.message_dict
+    assert Complaint.objects.count() == 0
+
+
+def test_a_nul_in_the_project_filter_is_refused(api, responder):
+    response = api.as_user(responder).get("/api/complaints/", {"project": "a\x00b"})
+    assert response.status_code == 400
+    assert "project" in response.json()["errors"]
 
 
 def test_intake_needs_a_signed_in_client(api):
@@ -181,12 +216,30 @@ def test_a_complaint_above_a_handlers_level_is_masked_for_them(responder, handle
     assert services.personal_details(complaint, manager, via="api")["masked"] is False
 
 
+def test_a_handler_moved_out_of_complaint_handling_no_longer_sees_the_customer(responder, handler):
+    complaint = log(responder)
+    services.take(complaint.pk, by=handler)
+    complaint.refresh_from_db()
+    assert services.personal_details(complaint, handler, via="api")["masked"] is False
+    attachment = services.add_attachment(
+        complaint.pk, by=handler, upload=SimpleUploadedFile("contract.pdf", b"%PDF-1.4 test", "application/pdf")
+    )
+    assert services.may_download(handler, attachment)
+    handler.groups.clear()
+    handler = type(handler).objects.get(pk=handler.pk)  # a new request: no cached ladder level
+    assert services.personal_details(complaint, handler, via="api")["masked"] is True
+    assert not services.may_download(handler, attachment)
+
+
 def test_masks():
     assert access.mask_name("王小明") == "王**"
     assert access.mask_name("Li") == "L*"
     assert access.mask_phone("13912345678") == "139****5678"
     assert access.mask_phone("+86 139 1234 5678") == "+86**********5678"
     assert access.mask_phone("12315") == "***15"
+    # A landline without its area code is short: most of it stays hidden all the same.
+    assert access.mask_phone("87654321") == "******21"
+    assert access.mask_name("张") == "*"
     assert access.mask_name("") == access.mask_phone("") == ""
 
 
@@ -440,6 +493,9 @@ def test_bad_reply_requests_are_refused(api, responder, handler):
         {"method": "pigeon", "at": "2030-01-07T10:00:00+08:00"},
         {"method": "phone", "at": "tomorrow"},
         {"method": "phone", "at": "2020-01-07T10:00:00+08:00"},
+        {"method": "phone", "at": "9999-12-31T08:00:00"},  # overflowed the working-day calendar: a 500
+        {"method": "phone", "at": "9999-12-30T12:00:00+14:00"},
+        {"method": "email", "at": "2099-01-01T10:00:00+08:00"},  # years ahead is a typing mistake
         {"method": "phone", "at": "2030-01-07T10:00:00+08:00", "urgent": "yes please"},
     ):
         response = client.post(f"/api/complaints/{complaint.pk}/replies/", bad, format="json")

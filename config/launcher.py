@@ -66,17 +66,8 @@ def main() -> int:
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     env["PYTHONUNBUFFERED"] = "1"
 
-    redis = None
-    if env.get("REDIS_URL"):
-        say(f"Redis: {env['REDIS_URL']} (from REDIS_URL)")
-    else:
-        try:
-            redis = redis_runtime.start_private_redis(VAR_DIR / "redis", port=int(env.get("REDIS_PORT", "6390")))
-            say(f"Redis: private redis-server at {redis.url}, data in {VAR_DIR / 'redis'}")
-        except FileNotFoundError:
-            redis = redis_runtime.start_fake_redis()
-            redis_runtime.warn_fake()
-        env["REDIS_URL"] = redis.url
+    redis = redis_runtime.provide(VAR_DIR / "redis", say=say, port=int(env.get("REDIS_PORT", "6390")))
+    env["REDIS_URL"] = redis.url
 
     processes: list[subprocess.Popen] = []
     stopping = False
@@ -123,7 +114,7 @@ def main() -> int:
         print(f"  Demo logins (password {DEMO_PASSWORD}):")
         for username, display, group, _ in DEMO_USERS:
             print(f"    {username:<11} {group:<11} {display}")
-        if redis is not None and not redis.durable:
+        if not redis.durable:
             print("  WARNING: fakeredis in use — not durable (see above).")
         print("  Ctrl-C stops everything.")
         print("=" * 64 + "\n", flush=True)
@@ -141,8 +132,7 @@ def main() -> int:
     finally:
         say("stopping …")
         stop_all(processes)
-        if redis is not None:
-            redis.stop()
+        redis.stop()
         say("stopped.")
 
 

@@ -1,12 +1,19 @@
 """Finding or starting a Redis for `make run` and `make test`.
 
-Order of preference: REDIS_URL from the environment; a private redis-server started from PATH;
-and, only where no redis-server exists at all, fakeredis' in-process TCP server, which speaks the
-Redis protocol well enough for Celery and channels-redis but keeps nothing and is announced loudly.
+Order of preference (`provide`):
+1. `REDIS_URL` from the environment;
+2. (`make test` only) the Redis at 127.0.0.1:6379 when one answers;
+3. a private `redis-server` from the PATH;
+4. Debian's `redis-server`, installed where that can be done without asking (apt-get as root —
+   the same rule `make test` follows for Chromium), then started privately;
+5. only where none of that works, fakeredis' in-process TCP server with its Lua engine (lupa):
+   Celery's Redis transport and channels-redis run Lua scripts, so without Lua the worker dies
+   on its first `EVALSHA`. It keeps nothing across a restart and is announced loudly.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -17,7 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from config import system_packages
+
 INSTALL_HINT = "Install Redis (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) and run again."
+SHARED_LOCAL_URL = "redis://127.0.0.1:6379/0"
 
 
 def free_port() -> int:
@@ -94,6 +104,7 @@ def start_private_redis(data_dir: Path, port: int | None = None, persist: bool =
 
 
 def start_fake_redis(port: int | None = None) -> RedisHandle:
+    # Imported here, not at the top: fakeredis (and lupa) are only loaded on the last resort.
     from fakeredis import TcpFakeServer
 
     port = port or free_port()
@@ -113,3 +124,32 @@ def warn_fake(stream=sys.stderr) -> None:
         file=stream,
         flush=True,
     )
+
+
+def provide(
+    data_dir: Path,
+    *,
+    say,
+    port: int | None = None,
+    persist: bool = True,
+    shared_local: bool = False,
+) -> RedisHandle:
+    """A Redis for this run, by the order of preference in the module's docstring."""
+    if os.environ.get("REDIS_URL"):
+        say(f"Redis: {os.environ['REDIS_URL']} (from REDIS_URL)")
+        return RedisHandle(url=os.environ["REDIS_URL"], kind="external")
+    if shared_local and redis_answers(SHARED_LOCAL_URL):
+        say(f"Redis: the real Redis at {SHARED_LOCAL_URL}")
+        return RedisHandle(url=SHARED_LOCAL_URL, kind="external")
+    if shutil.which("redis-server") is None and system_packages.can_install():
+        say("Redis: no redis-server on this machine; installing Debian's package.")
+        if not system_packages.apt_install(["redis-server"], say) or shutil.which("redis-server") is None:
+            say("Redis: the installation did not give a redis-server on the PATH.")
+    try:
+        handle = start_private_redis(data_dir, port=port, persist=persist)
+    except FileNotFoundError:
+        handle = start_fake_redis()
+        warn_fake()
+        return handle
+    say(f"Redis: private redis-server at {handle.url}, data in {data_dir}")
+    return handle

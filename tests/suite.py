@@ -11,14 +11,13 @@ Extra arguments go to pytest, e.g. `python -m tests.suite -k handover`.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from config import redis_runtime
+from config import redis_runtime, system_packages
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -39,38 +38,19 @@ PACKAGES = ["chromium", "chromium-driver", "fonts-noto-cjk"]  # CJK fonts: scree
 def ensure_chromium() -> None:
     if Path("/usr/bin/chromium").exists() and Path("/usr/share/fonts/opentype/noto").exists():
         return
-    apt = shutil.which("apt-get")
-    if apt is None or os.geteuid() != 0:
+    if not system_packages.can_install():
         say("Chromium is missing and cannot be installed here (needs apt-get as root); browser tests will skip.")
         return
-    say(f"Installing Debian's {', '.join(PACKAGES)} for the browser tests …")
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    ok = subprocess.run([apt, "install", "-y", "-q", *PACKAGES], env=env, **quiet).returncode == 0
-    if not ok:
-        subprocess.run([apt, "update", "-q"], env=env, **quiet)
-        subprocess.run([apt, "install", "-y", "-q", *PACKAGES], env=env, **quiet)
+    system_packages.apt_install(PACKAGES, say)
     if not Path("/usr/bin/chromium").exists():
         say("Chromium could not be installed; browser tests will skip.")
 
 
 def find_redis() -> redis_runtime.RedisHandle:
-    if os.environ.get("REDIS_URL"):
-        say(f"Redis: {os.environ['REDIS_URL']} (from REDIS_URL)")
-        return redis_runtime.RedisHandle(url=os.environ["REDIS_URL"], kind="external")
-    local = "redis://127.0.0.1:6379/0"
-    if redis_runtime.redis_answers(local):
-        say(f"Redis: the real Redis at {local}")
-        return redis_runtime.RedisHandle(url=local, kind="external")
-    try:
-        handle = redis_runtime.start_private_redis(BASE_DIR / "var" / "test-redis", persist=False)
-        say(f"Redis: nothing at 127.0.0.1:6379, so started a private redis-server at {handle.url}")
-        return handle
-    except FileNotFoundError:
-        handle = redis_runtime.start_fake_redis()
-        redis_runtime.warn_fake()
+    handle = redis_runtime.provide(BASE_DIR / "var" / "test-redis", say=say, persist=False, shared_local=True)
+    if not handle.durable:
         say(f"Redis: FALLING BACK to fakeredis at {handle.url}; the suite is NOT testing against a real Redis.")
-        return handle
+    return handle
 
 
 def find_postgres() -> str | None:

@@ -1,0 +1,34 @@
+"""Installing what a fresh Debian or Ubuntu machine lacks, for `make run` and `make test`.
+
+Only where it can be done without asking: apt-get on the PATH and running as root (a container, a
+CI machine). Anywhere else the caller says what to install by hand. `CRISIS_SYSTEM_INSTALL=0`
+turns it off.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+
+
+def can_install() -> bool:
+    if os.environ.get("CRISIS_SYSTEM_INSTALL", "1") == "0":
+        return False
+    return shutil.which("apt-get") is not None and os.geteuid() == 0
+
+
+def apt_install(packages: list[str], say: Callable[[str], None]) -> bool:
+    """Install Debian packages; True when apt-get says it succeeded. Refreshes the package lists
+    once if the first attempt fails (a fresh image often has none)."""
+    if not can_install():
+        return False
+    apt = shutil.which("apt-get")
+    say(f"Installing Debian's {', '.join(packages)} …")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run([apt, "install", "-y", "-q", *packages], env=env, **quiet).returncode == 0:
+        return True
+    subprocess.run([apt, "update", "-q"], env=env, **quiet)
+    return subprocess.run([apt, "install", "-y", "-q", *packages], env=env, **quiet).returncode == 0

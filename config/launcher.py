@@ -80,6 +80,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         say("Preparing the database …")
+        manage("check_lineage", env=env)
         manage("migrate", "--noinput", "-v", "0", env=env)
         manage("load_defaults", env=env)
         manage("load_demo", env=env)
@@ -93,10 +94,18 @@ def main() -> int:
             [PY, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
              "--no-access-log", *UVICORN_WS_OPTIONS],
         )  # fmt: skip
+        alarm_queue = env.get("CELERY_QUEUE", "crisis")
+        # Two workers: alarms never wait behind a slow e-mail server or webhook receiver.
         start(
-            "Celery worker",
-            [PY, "-m", "celery", "-A", "config", "worker", "-l", "warning", "--concurrency", "2"],
-        )
+            "Celery worker for alarms",
+            [PY, "-m", "celery", "-A", "config", "worker", "-l", "warning", "--concurrency", "2",
+             "-n", "alarms@%h", "-Q", alarm_queue],
+        )  # fmt: skip
+        start(
+            "Celery worker for deliveries",
+            [PY, "-m", "celery", "-A", "config", "worker", "-l", "warning", "--concurrency", "2",
+             "-n", "deliveries@%h", "-Q", f"{alarm_queue}-deliveries"],
+        )  # fmt: skip
         start(
             "Celery beat",
             [PY, "-m", "celery", "-A", "config", "beat", "-l", "warning",

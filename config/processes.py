@@ -94,10 +94,21 @@ class Process:
         return "\n".join(self.output)
 
 
-def celery_worker(env: dict[str, str], concurrency: int = 2, name: str = "w1") -> Process:
+def queues(env: dict[str, str]) -> tuple[str, str]:
+    """The alarm queue and the delivery queue a child process with `env` uses (config.settings)."""
+    alarms = env.get("CELERY_QUEUE", "crisis")
+    return alarms, f"{alarms}-deliveries"
+
+
+def celery_worker(env: dict[str, str], concurrency: int = 2, name: str = "w1", serve: str = "all") -> Process:
+    """A worker for the alarm queue ("alarms"), the delivery queue ("deliveries") or both ("all").
+    Production and `make run` give deliveries their own worker, so a slow receiver never holds up
+    an alarm; tests that do not care about that run one worker for both."""
+    alarm_queue, delivery_queue = queues(env)
+    served = {"alarms": alarm_queue, "deliveries": delivery_queue, "all": f"{alarm_queue},{delivery_queue}"}[serve]
     args = [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", str(concurrency),
-            "-n", f"{name}@%h", "--without-gossip", "--without-mingle"]  # fmt: skip
-    return Process(f"celery worker {name}", args, env, ready_marker="ready.")
+            "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-Q", served]  # fmt: skip
+    return Process(f"celery worker {name} ({serve})", args, env, ready_marker="ready.")
 
 
 def celery_beat(env: dict[str, str], workdir: Path) -> Process:

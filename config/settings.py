@@ -56,9 +56,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "channels",
-    # Ours, bottom layer first: crisis -> incidents -> playbooks.
+    # Ours, bottom layer first; each uses only the ones above it in this list (README, Architecture).
     "playbooks",
+    "incidents.clock",
+    "incidents.notify",
     "incidents",
+    "incidents.complaints",
+    "crisis.voice",
     "crisis",
 ]
 
@@ -173,7 +177,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
+# Two queues: alarms (and the clock's periodic jobs) on the default one, outbound deliveries
+# (e-mail, webhooks) on their own, served by their own worker, so a slow receiver never delays an alarm.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "crisis")
+CELERY_DELIVERY_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-deliveries"
+CELERY_TASK_ROUTES = {"notify.*": {"queue": CELERY_DELIVERY_QUEUE}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -218,18 +226,17 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CrisisKindEnum": "playbooks.models.CrisisKind",
         "ResponseRoleEnum": "playbooks.models.Role",
-        "TimelineKindEnum": "incidents.models.EntryKind",
         "TaskStateEnum": "incidents.models.TaskState",
         "DeadlineStateEnum": "incidents.models.DeadlineState",
         "PlaybookVersionStateEnum": "playbooks.models.VersionState",
         "IncidentStatusEnum": "incidents.models.Status",
-        "StatementStateEnum": "crisis.models.StatementState",
-        "QALineStateEnum": "crisis.models.QALineState",
-        "TextLanguageEnum": "crisis.models.TextLanguage",
+        "StatementStateEnum": "crisis.voice.models.StatementState",
+        "QALineStateEnum": "crisis.voice.models.QALineState",
+        "TextLanguageEnum": "crisis.voice.models.TextLanguage",
         "ComplaintChannelEnum": "incidents.complaints.models.ComplaintChannel",
         "ComplaintStateEnum": "incidents.complaints.models.ComplaintState",
         "ComplaintDeadlineStateEnum": "incidents.complaints.models.ComplaintDeadlineState",
-        "NotificationChannelEnum": "incidents.models.Channel",
+        "NotificationChannelEnum": "incidents.notify.models.Channel",
     },
 }
 
@@ -299,26 +306,24 @@ CRISIS_COMPLAINT_LADDER_GROUPS = [
 ]
 # A promise of compensation above this amount (yuan) needs approval from the level above.
 CRISIS_COMPLAINT_APPROVAL_ABOVE = Decimal(os.environ.get("CRISIS_COMPLAINT_APPROVAL_ABOVE", "5000"))
-# Staff are reminded this long before a complaint's time limit runs out.
-CRISIS_COMPLAINT_REMINDER_MINUTES = int(os.environ.get("CRISIS_COMPLAINT_REMINDER_MINUTES", "240"))
-CRISIS_COMPLAINT_REPLY_REMINDER_MINUTES = int(os.environ.get("CRISIS_COMPLAINT_REPLY_REMINDER_MINUTES", "15"))
-CRISIS_COMPLAINT_FOLLOW_UP_DAYS = int(os.environ.get("CRISIS_COMPLAINT_FOLLOW_UP_DAYS", "7"))
+# The time limits themselves (2/3/5 working days, follow-up, reminders) are data: the time-limit
+# profile in the admin (incidents.complaints.models.TimeLimitProfile).
 CRISIS_COMPLAINT_MAX_ATTACHMENT_BYTES = int(os.environ.get("CRISIS_COMPLAINT_MAX_ATTACHMENT_BYTES", str(20 * 2**20)))
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-alarms": {
-        "task": "incidents.tasks.sweep_alarms",
+        "task": "clock.sweep_alarms",
         "schedule": CRISIS_SWEEP_SECONDS,
         # A sweep that waited in the queue longer than a few intervals is pointless: a newer one follows.
         "options": {"expires": max(CRISIS_SWEEP_SECONDS * 3, 3)},
     },
     "arm-upcoming-alarms": {
-        "task": "incidents.tasks.arm_upcoming_alarms",
+        "task": "clock.arm_upcoming_alarms",
         "schedule": 15.0,
         "options": {"expires": 30},
     },
     "sweep-notifications": {
-        "task": "incidents.tasks.sweep_notifications",
+        "task": "notify.sweep_notifications",
         "schedule": 10.0,
         "options": {"expires": 30},
     },

@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -14,5 +14,7 @@ class CrisisConfig(AppConfig):
 
         events.subscribe(broadcast.on_timeline_event)
         # Groups and their permissions are data the code defines; keep them in step after every
-        # migrate (and after test flushes, which also send post_migrate).
-        post_migrate.connect(roles.sync_groups_after_migrate, sender=self)
+        # migrate (and after test flushes, which also send post_migrate). The signal goes to apps
+        # with models, in INSTALLED_APPS order: the last of ours (one voice) comes after every
+        # permission the groups name has been created.
+        post_migrate.connect(roles.sync_groups_after_migrate, sender=apps.get_app_config("voice"))

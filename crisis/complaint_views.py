@@ -34,6 +34,7 @@ from incidents.complaints.models import (
     Complaint,
     ComplaintAttachment,
     ComplaintCategory,
+    ComplaintChannel,
     ComplaintDeadline,
     ComplaintDeadlineKind,
     ComplaintDeadlineState,
@@ -43,6 +44,7 @@ from incidents.complaints.models import (
     ComplaintView,
     Level,
     ReplyMethod,
+    VipFlag,
 )
 from incidents.models import Incident
 
@@ -226,8 +228,6 @@ def describe_event(event) -> str:
 
 
 def _label_channel(value: Any) -> str:
-    from incidents.complaints.models import ComplaintChannel
-
     return _label(ComplaintChannel, value)
 
 
@@ -481,8 +481,6 @@ def _detail_page(
 
 
 def _vip_label(value: str) -> str:
-    from incidents.complaints.models import VipFlag
-
     return _label(VipFlag, value)
 
 

@@ -20,8 +20,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
 from incidents import permissions, services
-from incidents.events import event_for
 from incidents.models import Incident, TimelineEntry
+from incidents.timeline import event_for
 
 from . import presence
 from .fanout import BoardFeed, Stream, get_hub
@@ -54,8 +54,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            await self.send(text_data=json.dumps({"type": "heartbeat", "at": timezone.now().isoformat()}))
-            await self.on_heartbeat()
+            await self.beat()
+
+    async def beat(self) -> None:
+        extra = await self.heartbeat_extra()
+        await self.send(text_data=json.dumps({"type": "heartbeat", "at": timezone.now().isoformat(), **extra}))
+        await self.on_heartbeat()
+
+    async def heartbeat_extra(self) -> dict:
+        return {}
 
     async def on_heartbeat(self) -> None:
         pass
@@ -84,6 +91,11 @@ def _visible_incident(incident_id: int, user) -> Incident | None:
         return services.get_visible_incident(incident_id, user)
     except Incident.DoesNotExist:
         return None
+
+
+@database_sync_to_async
+def _last_seq(incident_id: int) -> int:
+    return Incident.objects.filter(pk=incident_id).values_list("last_seq", flat=True).first() or 0
 
 
 @database_sync_to_async
@@ -138,6 +150,15 @@ class IncidentConsumer(LiveConsumer):
             await self.stop_tasks()
             with contextlib.suppress(Exception):
                 await self._presence("leave")
+
+    async def heartbeat_extra(self) -> dict:
+        """The heartbeat carries the timeline's newest sequence number, so that a client whose last
+        live message was lost (a dropped publish with nothing after it) notices within one beat.
+        The server mends its own stream first: it fetches what it missed from the database."""
+        last_seq = await _last_seq(self.incident_id)
+        if last_seq > self.stream.last_sent:
+            self.stream.resync()
+        return {"last_seq": last_seq}
 
     async def on_heartbeat(self) -> None:
         # Whoever lost the right to see the incident (left a restricted incident, was disabled)

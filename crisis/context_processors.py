@@ -1,12 +1,12 @@
 from django.conf import settings
 
+from incidents.notify import delivery as notify
+
 
 def console(request):
     """The language switch, and the count of unread notifications for the top bar."""
     unread = 0
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        from incidents.models import Notification
-
-        unread = Notification.objects.filter(recipient=user, channel="in_app", read_at__isnull=True).count()
+        unread = notify.unread_count(user)
     return {"LANGUAGE_CHOICES": settings.LANGUAGES, "unread_notifications": unread}

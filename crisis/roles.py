@@ -36,17 +36,23 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "incidents.view_restricted_incident",
         *_PLAYBOOK_EDITING,
         *[
-            f"incidents.{action}_{model}"
-            for model in ("calendarday", "webhookendpoint", "notificationpreference", "escalationrule")
+            f"{app}.{action}_{model}"
+            for app, model in (
+                ("clock", "calendarday"),
+                ("notify", "webhookendpoint"),
+                ("notify", "notificationpreference"),
+                ("complaints", "escalationrule"),
+                ("complaints", "timelimitprofile"),
+            )
             for action in ("add", "change", "delete", "view")
         ],
         # One voice: admins may draft, and are the second (legal) reviewers where a template asks
         # for one. The commander's approval needs no permission: it comes with command.
-        "crisis.draft_statement",
-        "crisis.review_statement_legal",
+        "voice.draft_statement",
+        "voice.review_statement_legal",
     ],
     COMMANDERS: ["incidents.declare_incident", "incidents.command_incident"],
-    PR_STAFF: ["incidents.declare_incident", "crisis.draft_statement"],
+    PR_STAFF: ["incidents.declare_incident", "voice.draft_statement"],
     RESPONDERS: ["incidents.declare_incident"],
     EXECUTIVES: ["incidents.view_restricted_incident"],
     # Complaint staff may declare an incident when a complaint needs one before any rule fires;

@@ -13,15 +13,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incidents import permissions, services
-from incidents.models import (
-    OPEN_STATUSES,
-    Deadline,
-    DeadlineState,
-    Incident,
-    Notification,
-    NotificationPreference,
-    Status,
-)
+from incidents.models import OPEN_STATUSES, Deadline, DeadlineState, Incident, Status
+from incidents.notify import delivery as notify
 from playbooks.models import CrisisKind
 
 from .complaint_views import volume_context
@@ -136,22 +129,20 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def my_notifications(request: HttpRequest) -> HttpResponse:
-    preference = NotificationPreference.objects.filter(user=request.user).first()
+    preference = notify.preference_of(request.user)
     initial = {"email": preference.email if preference else True,
                "language": preference.language if preference else request.LANGUAGE_CODE}  # fmt: skip
     form = PreferenceForm(request.POST or None, initial=initial)
     if (
         request.method == "POST"
         and form.is_valid()
-        and call_service(request, form, lambda: services.set_notification_preference(request.user, **form.cleaned_data))
+        and call_service(request, form, lambda: notify.set_preference(request.user, **form.cleaned_data))
     ):
         messages.success(request, _("Saved."))
         return redirect("crisis:notifications")
-    notifications = list(
-        Notification.objects.filter(recipient=request.user, channel="in_app").select_related("incident")[:100]
-    )
+    notifications = list(notify.inbox(request.user)[:100])
     unread = {n.pk for n in notifications if n.read_at is None}
-    services.mark_notifications_read(request.user)
+    notify.mark_read(request.user)
     return render(
         request,
         "crisis/notifications.html",

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from playbooks.models import Audience
 
-from . import services
-from .models import TextLanguage
+from .voice import services
+from .voice.models import TextLanguage
 
 
 class StartDraftForm(forms.Form):

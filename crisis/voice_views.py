@@ -16,18 +16,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from incidents.describe import describe
-from incidents.models import EntryKind, Incident, TimelineEntry
-from incidents.services import display_name
+from incidents import timeline
+from incidents.models import Incident, TimelineEntry
+from incidents.timeline import display_name
 from playbooks.models import QALine as PlaybookQALine
 from playbooks.models import StatementTemplate
 
-from . import services
-from .models import QALine, QALineState, Statement, StatementState
 from .service_calls import call_service
-from .textdiff import diff_against
 from .views import _incident_or_404
-from .voice import voice_context
+from .voice import entries, services
+from .voice.models import QALine, QALineState, Statement, StatementState
+from .voice.textdiff import diff_against
 from .voice_forms import (
     CommentForm,
     DraftForm,
@@ -40,6 +39,7 @@ from .voice_forms import (
     StartDraftForm,
     VersionForm,
 )
+from .voice_panel import voice_context
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -179,8 +179,8 @@ def _statement_page(
         before = services.current_statement(incident, statement.audience)
         against_label = _("Compared with the current statement to this audience")
     log = [
-        {"entry": e, "message": describe(e.kind, e.data, e.text)}
-        for e in TimelineEntry.objects.filter(incident=incident, kind=EntryKind.STATEMENT, data__statement=statement.pk)
+        {"entry": e, "message": timeline.describe(e.kind, e.data, e.text)}
+        for e in TimelineEntry.objects.filter(incident=incident, kind=entries.STATEMENT, data__statement=statement.pk)
         .select_related("actor")
         .order_by("seq")
     ]

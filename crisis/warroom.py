@@ -18,22 +18,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from incidents import permissions, services
-from incidents.describe import describe
+from incidents import permissions, services, timeline
+from incidents.alarms import FIRST_HOUR_AFTER
 from incidents.models import Deadline, Incident, Task, TimelineEntry
-from incidents.timers import FIRST_HOUR
 
 from .complaint_views import complaints_panel_context
 from .forms import DeadlineForm, NoteForm, RoleForm, TaskForm, TransitionForm
 from .service_calls import call_service
 from .views import _incident_or_404
-from .voice import voice_context
+from .voice_panel import voice_context
 
 TIMELINE_WINDOW = 100
 
 
 def _timeline_items(entries: list[TimelineEntry]) -> list[dict[str, Any]]:
-    return [{"entry": e, "message": describe(e.kind, e.data, e.text)} for e in entries]
+    return [{"entry": e, "message": timeline.describe(e.kind, e.data, e.text)} for e in entries]
 
 
 def _window(incident: Incident, before: int | None = None) -> list[TimelineEntry]:
@@ -53,7 +52,7 @@ def header_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     return {
         "transitions": [(name, labels.get(name, name)) for name in services.allowed_transitions(incident, user)],
         "may_change_command": permissions.may_change_command(user, incident) and incident.is_open,
-        "first_hour_ends": incident.declared_at + FIRST_HOUR,
+        "first_hour_ends": incident.declared_at + FIRST_HOUR_AFTER,
     }
 
 

@@ -16,7 +16,8 @@ from rest_framework.views import APIView
 from config.errors import NotAllowed
 
 from . import permissions, services
-from .models import Deadline, Incident, Notification, RoleAssignment, Status, Task, TimelineEntry
+from .models import Deadline, Incident, RoleAssignment, Status, Task, TimelineEntry
+from .notify import delivery as notify
 from .serializers import (
     AddDeadlineSerializer,
     CommanderSerializer,
@@ -336,4 +337,4 @@ class MyNotifications(generics.ListAPIView):
     serializer_class = NotificationSerializer
 
     def get_queryset(self):
-        return Notification.objects.filter(recipient=self.request.user, channel="in_app").order_by("-created_at", "-pk")
+        return notify.inbox(self.request.user)

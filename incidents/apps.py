@@ -5,3 +5,17 @@ from django.utils.translation import gettext_lazy as _
 class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = _("Incidents")
+
+    def ready(self) -> None:
+        # Fill the registries of the layers below with what only the incident core knows.
+        from . import alarms, entries, timeline
+        from .clock import registry as clock_registry
+        from .models import EntryKind
+        from .notify import texts
+
+        for code, describe, schema in entries.KINDS:
+            timeline.register_kind(code, EntryKind(code).label, describe, schema)
+        for owner_type in alarms.OWNER_TYPES:
+            clock_registry.register(owner_type)
+        for topic, event, render in alarms.NOTIFICATION_TEXTS:
+            texts.register(topic, event, render)

@@ -4,9 +4,9 @@
 and receive each timeline entry after the transaction that wrote it has committed. A subscriber
 that fails is logged and never breaks the write, which is already durable by then.
 
-The wire format of an entry (`wire`) is built here, once per entry, and used both for live
-delivery and for replaying history to a client that resumes after a sequence number, so the
-two can never differ.
+An event is built from its entry in one place (`incidents.timeline.event_for`), once per entry,
+and used both for live delivery and for replaying history to a client that resumes after a
+sequence number, so the two can never differ.
 """
 
 from __future__ import annotations
@@ -15,14 +15,9 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import translation
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .models import TimelineEntry
 
 log = logging.getLogger(__name__)
 
@@ -54,32 +49,6 @@ class TimelineEvent:
 
     def wire(self) -> str:
         return json.dumps(self.as_message(), ensure_ascii=False, separators=(",", ":"))
-
-
-def messages(kind: str, data: dict[str, Any], text: str) -> dict[str, str]:
-    from .describe import describe
-
-    out = {}
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            out[code] = describe(kind, data, text)
-    return out
-
-
-def event_for(entry: TimelineEntry, *, restricted: bool, actor=None) -> TimelineEvent:
-    from .services import person
-
-    actor = actor if actor is not None else entry.actor
-    return TimelineEvent(
-        incident_id=entry.incident_id,
-        seq=entry.seq,
-        type=entry.kind,
-        at=entry.at.isoformat(),
-        actor_id=entry.actor_id,
-        data={**entry.data, "text": entry.text, "actor": person(actor)},
-        message=messages(entry.kind, entry.data, entry.text),
-        restricted=restricted,
-    )
 
 
 Subscriber = Callable[[TimelineEvent], None]

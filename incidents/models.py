@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -256,6 +254,8 @@ class RoleAssignment(models.Model):
 
 
 class EntryKind(models.TextChoices):
+    """The timeline kinds of the incident core. Other domains register theirs (incidents.timeline)."""
+
     DECLARED = "declared", _("Declared")
     TRANSITION = "transition", _("Status change")
     NOTE = "note", _("Note")
@@ -267,10 +267,6 @@ class EntryKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder")
     BREACH = "breach", _("Deadline missed")
     FIRST_HOUR = "first_hour", _("First-hour report")
-    STATEMENT = "statement", _("Statement")
-    QA_LINE = "qa_line", _("Q&A line")
-    COMPLAINT = "complaint", _("Complaint")
-    NOTIFICATION = "notification", _("Notification")
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -286,7 +282,8 @@ class AppendOnlyQuerySet(models.QuerySet):
 class TimelineEntry(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
     seq = models.PositiveIntegerField(_("sequence"))
-    kind = models.CharField(_("kind"), max_length=30, choices=EntryKind.choices)
+    # One of the kinds registered with incidents.timeline (the core's EntryKind and the others').
+    kind = models.CharField(_("kind"), max_length=30)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -296,7 +293,7 @@ class TimelineEntry(models.Model):
         verbose_name=_("actor"),
     )
     # Free text a person wrote (a note, a briefing, a reason); system entries leave it empty and
-    # are described from `kind` and `data` in the reader's language (see incidents.describe).
+    # are described from `kind` and `data` in the reader's language (see incidents.timeline).
     text = models.TextField(_("text"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     at = models.DateTimeField(_("at"), default=timezone.now)
@@ -434,203 +431,3 @@ class Deadline(models.Model):
     @property
     def escalation_targets(self) -> list[str]:
         return [t.strip() for t in self.escalate_to.split(",") if t.strip()]
-
-
-class CalendarDayKind(models.TextChoices):
-    HOLIDAY = "holiday", _("Public holiday (no work)")
-    WORKDAY = "workday", _("Make-up working day (调休上班)")
-
-
-class CalendarDay(models.Model):
-    """A correction to the working-day calendar. The State Council publishes each year's holidays
-    in winter and libraries lag: an admin adds or corrects days here, and these win."""
-
-    date = models.DateField(_("date"), unique=True)
-    kind = models.CharField(_("kind"), max_length=10, choices=CalendarDayKind.choices)
-    name = models.CharField(_("name"), max_length=100, blank=True)
-
-    class Meta:
-        ordering = ["date"]
-        verbose_name = _("calendar day")
-        verbose_name_plural = _("calendar days")
-
-    def __str__(self) -> str:
-        return f"{self.date} {self.get_kind_display()} {self.name}".strip()
-
-
-class AlarmKind(models.TextChoices):
-    REMINDER = "reminder", _("Reminder")
-    BREACH = "breach", _("Breach")
-    FIRST_HOUR = "first_hour", _("First-hour report")
-
-
-class AlarmQuerySet(models.QuerySet):
-    def pending(self) -> AlarmQuerySet:
-        return self.filter(handled_at__isnull=True, cancelled_at__isnull=True)
-
-
-class Alarm(models.Model):
-    """One moment at which something must happen: a reminder, a breach, the first-hour report.
-
-    The database is the truth and Celery the alarm clock. An alarm is handled exactly once: the
-    handler locks the incident, then this row, and acts only if it is neither handled nor
-    cancelled. Moving or cancelling a deadline cancels its alarms and creates new ones (a new
-    token), so a stale Celery message finds nothing to do.
-    """
-
-    # An alarm belongs to an incident (its deadlines, tasks, first-hour report) or to a complaint's
-    # time limit; the handler locks the owner's row first in either case.
-    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="alarms")
-    complaint_deadline = models.ForeignKey(
-        "ComplaintDeadline", null=True, blank=True, on_delete=models.PROTECT, related_name="alarms"
-    )
-    deadline = models.ForeignKey("Deadline", null=True, blank=True, on_delete=models.PROTECT, related_name="alarms")
-    task = models.ForeignKey("Task", null=True, blank=True, on_delete=models.PROTECT, related_name="alarms")
-    kind = models.CharField(max_length=20, choices=AlarmKind.choices)
-    lead_minutes = models.PositiveIntegerField(null=True, blank=True)
-    fire_at = models.DateTimeField()
-    token = models.UUIDField(default=uuid.uuid4, editable=False)
-    # Set when an ETA message has been handed to the broker (only for alarms within the horizon).
-    armed_at = models.DateTimeField(null=True, blank=True)
-    handled_at = models.DateTimeField(null=True, blank=True)
-    handled_via = models.CharField(max_length=10, blank=True)  # "eta" or "sweep"
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    objects = AlarmQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["fire_at", "pk"]
-        indexes = [
-            models.Index(
-                fields=["fire_at"],
-                condition=Q(handled_at__isnull=True, cancelled_at__isnull=True),
-                name="alarm_pending_by_time",
-            )
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(handled_at__isnull=True) | Q(cancelled_at__isnull=True), name="alarm_handled_or_cancelled"
-            ),
-            models.CheckConstraint(
-                condition=Q(incident__isnull=False, complaint_deadline__isnull=True)
-                | Q(incident__isnull=True, complaint_deadline__isnull=False),
-                name="alarm_for_incident_or_complaint",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} #{self.pk} at {self.fire_at:%Y-%m-%d %H:%M:%S}"
-
-    @property
-    def lateness(self) -> float | None:
-        if self.handled_at is None:
-            return None
-        return (self.handled_at - self.fire_at).total_seconds()
-
-
-class Channel(models.TextChoices):
-    IN_APP = "in_app", _("In the console")
-    EMAIL = "email", _("E-mail")
-    WEBHOOK = "webhook", _("Webhook")
-
-
-class NotificationState(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-
-
-class NotificationPreference(models.Model):
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
-    )
-    email = models.BooleanField(_("by e-mail"), default=True)
-    # Empty: the console's default language (settings.LANGUAGE_CODE).
-    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default="")
-
-    class Meta:
-        verbose_name = _("notification preference")
-        verbose_name_plural = _("notification preferences")
-
-    def __str__(self) -> str:
-        return str(self.user)
-
-
-class WebhookEndpoint(models.Model):
-    """An outside system told about reminders and breaches: JSON, signed with the shared secret."""
-
-    name = models.CharField(_("name"), max_length=100)
-    url = models.URLField(_("URL"), max_length=500)
-    secret = models.CharField(_("shared secret"), max_length=200)
-    active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        verbose_name = _("webhook endpoint")
-        verbose_name_plural = _("webhook endpoints")
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Notification(models.Model):
-    """One message to one recipient over one channel. Failed deliveries are retried with backoff
-    and recorded; nothing is dropped silently."""
-
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    endpoint = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    complaint = models.ForeignKey("Complaint", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    alarm = models.ForeignKey(Alarm, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications")
-    event = models.CharField(_("event"), max_length=40)
-    subject = models.CharField(_("subject"), max_length=300)
-    body = models.TextField(_("body"), blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    state = models.CharField(
-        _("state"), max_length=10, choices=NotificationState.choices, default=NotificationState.PENDING
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
-        constraints = [
-            # The same alarm never notifies the same person, or endpoint, twice over a channel.
-            models.UniqueConstraint(
-                fields=["alarm", "channel", "recipient"],
-                condition=Q(alarm__isnull=False, recipient__isnull=False),
-                name="one_notification_per_alarm_recipient_channel",
-            ),
-            models.UniqueConstraint(
-                fields=["alarm", "endpoint"],
-                condition=Q(alarm__isnull=False, endpoint__isnull=False),
-                name="one_notification_per_alarm_endpoint",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.channel} {self.event} → {self.recipient or self.endpoint}"
-
-
-# Complaints are part of this app (DESIGN.md: incidents/ holds "complaints and their escalation").
-from .complaints.models import (  # noqa: E402, F401
-    Complaint,
-    ComplaintAttachment,
-    ComplaintDeadline,
-    ComplaintEvent,
-    ComplaintReply,
-    ComplaintView,
-    EscalationLatch,
-    EscalationRule,
-)

@@ -8,13 +8,11 @@ from rest_framework import serializers
 from config.serializers import ModelSerializer
 from playbooks.models import Audience, CrisisKind, EscalationTarget, PlaybookVersion, VersionState
 
-from . import services
-from .describe import describe
+from . import services, timeline
 from .models import (
     TRANSITION_NAMES,
     Deadline,
     Incident,
-    Notification,
     Role,
     RoleAssignment,
     Severity,
@@ -22,6 +20,7 @@ from .models import (
     TaskState,
     TimelineEntry,
 )
+from .notify.models import Notification
 
 User = get_user_model()
 
@@ -155,7 +154,7 @@ class TimelineEntrySerializer(ModelSerializer):
         read_only_fields = fields
 
     def get_message(self, entry) -> str:
-        return describe(entry.kind, entry.data, entry.text)
+        return timeline.describe(entry.kind, entry.data, entry.text)
 
     def get_actor_name(self, entry) -> str:
         return services.display_name(entry.actor)
@@ -213,10 +212,22 @@ class MoveSerializer(serializers.Serializer):
 
 
 class NotificationSerializer(ModelSerializer):
+    incident = serializers.SerializerMethodField(help_text=_("The incident it is about, if any."))
+    complaint = serializers.SerializerMethodField(help_text=_("The complaint it is about, if any."))
+
     class Meta:
         model = Notification
-        fields = ["id", "channel", "event", "incident", "subject", "body", "state", "created_at", "sent_at", "read_at"]
+        fields = [
+            "id", "channel", "event", "incident", "complaint", "subject", "body", "state", "created_at", "sent_at",
+            "read_at",
+        ]  # fmt: skip
         read_only_fields = fields
+
+    def get_incident(self, notification) -> int | None:
+        return notification.topic_id if notification.topic_type == "incident" else None
+
+    def get_complaint(self, notification) -> int | None:
+        return notification.topic_id if notification.topic_type == "complaint" else None
 
 
 class AddDeadlineSerializer(serializers.Serializer):

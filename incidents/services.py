@@ -19,9 +19,20 @@ from django_fsm import can_proceed
 
 from config.errors import NotAllowed, RuleBroken
 from playbooks import services as playbook_services
-from playbooks.models import AutoComplete, ClockStart, CrisisKind, PlaybookVersion, Unit, VersionState
+from playbooks.models import (
+    Audience,
+    AutoComplete,
+    ClockStart,
+    CrisisKind,
+    EscalationTarget,
+    PlaybookVersion,
+    Unit,
+    VersionState,
+)
 
-from . import events, permissions, timers, workdays
+from . import alarms, permissions
+from .alarms import deadline_data, task_data
+from .clock import workdays
 from .models import (
     SINGLE_HOLDER_ROLES,
     TRANSITION_NAMES,
@@ -29,8 +40,6 @@ from .models import (
     DeadlineState,
     EntryKind,
     Incident,
-    Notification,
-    NotificationPreference,
     Role,
     RoleAssignment,
     Severity,
@@ -38,6 +47,7 @@ from .models import (
     TaskState,
     TimelineEntry,
 )
+from .timeline import display_name, lock_incident, person, record
 
 User = get_user_model()
 
@@ -45,19 +55,6 @@ MAX_TEXT = 10_000
 # A little clock skew between a reporter's device and the server is normal; a detection time
 # further in the future than this is a typo.
 DETECTION_SKEW = timedelta(minutes=5)
-
-
-def display_name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
-
-
-def person(user) -> dict[str, Any] | None:
-    """How a user appears in timeline data and messages."""
-    if user is None:
-        return None
-    return {"id": user.pk, "username": user.get_username(), "name": display_name(user)}
 
 
 # --- Reading -------------------------------------------------------------------------------------
@@ -77,41 +74,6 @@ def allowed_transitions(incident: Incident, user) -> list[str]:
 
 def transition_labels() -> dict[str, str]:
     return {t.name: str(t.custom.get("label", t.name)) for t in Incident().get_all_status_transitions()}
-
-
-# --- The timeline --------------------------------------------------------------------------------
-
-
-def lock_incident(incident_id: int, *, skip_locked: bool = False) -> Incident | None:
-    """Lock the incident's row for the rest of the current transaction and return it fresh.
-
-    Every write to an incident takes this lock first; that serialises writers per incident, which
-    makes the timeline sequence gapless and makes the rule checks that follow see the truth.
-    With `skip_locked` (PostgreSQL), return None instead of waiting when someone else holds it.
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("lock_incident() must run inside transaction.atomic().")
-    locked = Incident.objects.select_for_update(of=("self",), skip_locked=skip_locked).select_related(
-        "commander", "spokesperson"
-    )
-    return locked.filter(pk=incident_id).first() if skip_locked else locked.get(pk=incident_id)
-
-
-def record(
-    incident: Incident,
-    kind: str,
-    *,
-    actor=None,
-    text: str = "",
-    data: dict[str, Any] | None = None,
-) -> TimelineEntry:
-    """Append an entry to the timeline of `incident`, which the caller has locked."""
-    seq = incident.last_seq + 1
-    Incident.objects.filter(pk=incident.pk).update(last_seq=seq)
-    incident.last_seq = seq
-    entry = TimelineEntry.objects.create(incident=incident, seq=seq, kind=kind, actor=actor, text=text, data=data or {})
-    events.announce(events.event_for(entry, restricted=incident.restricted, actor=actor))
-    return entry
 
 
 def _clean_text(value: Any, field: str, *, required: bool, max_length: int = MAX_TEXT) -> str:
@@ -192,7 +154,7 @@ def declare_incident(
         )
         incident = lock_incident(incident.pk)
         tasks, deadlines = _run_playbook(incident) if playbook_version else (0, 0)
-        timers.plan_incident(incident)
+        alarms.plan_incident(incident)
         playbook = None
         if playbook_version is not None:
             playbook = {
@@ -310,7 +272,7 @@ def transition_incident(incident_id: int, *, by, name: str, note: str = "") -> I
         method()
         incident.save()
         if not incident.is_open:
-            timers.cancel(incident=incident)
+            alarms.stop_incident(incident)
         record(
             incident,
             EntryKind.TRANSITION,
@@ -500,25 +462,13 @@ def add_note(incident_id: int, *, by, text: str) -> TimelineEntry:
 # --- Tasks -------------------------------------------------------------------------------------------
 
 
-def task_data(task: Task, **extra: Any) -> dict[str, Any]:
-    return {
-        "task": task.pk,
-        "title_zh": task.title_zh,
-        "title_en": task.title_en,
-        "state": task.state,
-        "due_at": task.due_at.isoformat() if task.due_at else None,
-        "assignee": person(task.assignee),
-        **extra,
-    }
-
-
 def _finish_task(incident: Incident, task: Task, *, by, state: str, note: str) -> None:
     task.state = state
     task.completed_by = by
     task.completed_at = timezone.now()
     task.note = note
     task.save(update_fields=["state", "completed_by", "completed_at", "note"])
-    timers.cancel(task=task)
+    alarms.stop_task(task)
     record(incident, EntryKind.TASK, actor=by, text=note, data=task_data(task, in_time=task.in_time))
 
 
@@ -585,24 +535,12 @@ def update_task(task_id: int, *, by, state: str | None = None, assignee=_UNSET, 
             task.completed_at = None
             task.note = note
             task.save(update_fields=["state", "completed_by", "completed_at", "note"])
-            timers.plan_task(task)
+            alarms.plan_task(task)
             record(incident, EntryKind.TASK, actor=by, text=note, data=task_data(task))
     return task
 
 
 # --- Deadlines -----------------------------------------------------------------------------------------
-
-
-def deadline_data(deadline: Deadline, **extra: Any) -> dict[str, Any]:
-    return {
-        "deadline": deadline.pk,
-        "title_zh": deadline.title_zh,
-        "title_en": deadline.title_en,
-        "audience": deadline.audience,
-        "state": deadline.state,
-        "due_at": deadline.due_at.isoformat(),
-        **extra,
-    }
 
 
 def may_meet_deadline(user, incident: Incident) -> bool:
@@ -637,7 +575,7 @@ def _meet(incident: Incident, deadline_id: int, *, by, evidence: str, evidence_r
     deadline.evidence = evidence
     deadline.evidence_ref = evidence_ref
     deadline.save(update_fields=["state", "met_at", "met_by", "evidence", "evidence_ref"])
-    timers.cancel(deadline=deadline)
+    alarms.stop_deadline(deadline)
     record(incident, EntryKind.DEADLINE, actor=by, text=evidence, data=deadline_data(deadline, late=late))
     return deadline
 
@@ -676,7 +614,7 @@ def waive_deadline(deadline_id: int, *, by, reason: str) -> Deadline:
         deadline.state = DeadlineState.WAIVED
         deadline.waived_reason = reason
         deadline.save(update_fields=["state", "waived_reason"])
-        timers.cancel(deadline=deadline)
+        alarms.stop_deadline(deadline)
         record(incident, EntryKind.DEADLINE, actor=by, text=reason, data=deadline_data(deadline))
     return deadline
 
@@ -694,8 +632,6 @@ def add_deadline(
     met_by_statement: bool = False,
 ) -> Deadline:
     """A deadline the playbook did not foresee, e.g. one the inspectors set (the commander records it)."""
-    from playbooks.models import Audience, EscalationTarget
-
     errors: dict[str, str] = {}
     if audience not in Audience.values:
         errors["audience"] = _("Unknown audience.")
@@ -733,7 +669,7 @@ def add_deadline(
             escalate_to=",".join(targets),
             met_by_statement=met_by_statement,
         )
-        timers.plan_deadline(deadline)
+        alarms.plan_deadline(deadline)
         record(incident, EntryKind.DEADLINE, actor=by, text=source, data=deadline_data(deadline, change="added"))
     return deadline
 
@@ -759,7 +695,7 @@ def move_deadline(deadline_id: int, *, by, due_at: datetime, reason: str) -> Dea
         before = deadline.due_at
         deadline.due_at = due_at
         deadline.save(update_fields=["due_at"])
-        timers.plan_deadline(deadline)
+        alarms.plan_deadline(deadline)
         record(
             incident,
             EntryKind.DEADLINE,
@@ -768,24 +704,3 @@ def move_deadline(deadline_id: int, *, by, due_at: datetime, reason: str) -> Dea
             data=deadline_data(deadline, change="moved", before=before.isoformat()),
         )
     return deadline
-
-
-# --- Notification preferences -------------------------------------------------------------------------
-
-
-def set_notification_preference(user, *, email: bool, language: str) -> NotificationPreference:
-    """Each person chooses their channels (the console always; e-mail or not) and language."""
-    from django.conf import settings as django_settings
-
-    if language not in dict(django_settings.LANGUAGES):
-        raise ValidationError({"language": _("Unknown language.")})
-    preference, _created = NotificationPreference.objects.update_or_create(
-        user=user, defaults={"email": bool(email), "language": language}
-    )
-    return preference
-
-
-def mark_notifications_read(user) -> int:
-    return Notification.objects.filter(recipient=user, channel="in_app", read_at__isnull=True).update(
-        read_at=timezone.now()
-    )

@@ -1,7 +1,6 @@
 from django.urls import path
 
 from . import api
-from .complaints import api as complaints_api
 
 urlpatterns = [
     path("incidents/", api.IncidentListCreate.as_view(), name="incident-list"),
@@ -20,14 +19,4 @@ urlpatterns = [
     path("deadlines/<int:pk>/move/", api.DeadlineMove.as_view(), name="deadline-move"),
     path("notifications/", api.MyNotifications.as_view(), name="my-notifications"),
     path("users/", api.UserList.as_view(), name="user-list"),
-    path("complaints/", complaints_api.ComplaintListCreate.as_view(), name="complaint-list"),
-    path("complaints/volume/", complaints_api.ComplaintVolume.as_view(), name="complaint-volume"),
-    path("complaints/<int:pk>/", complaints_api.ComplaintDetail.as_view(), name="complaint-detail"),
-    path("complaints/<int:pk>/replies/", complaints_api.ComplaintReplies.as_view(), name="complaint-replies"),
-    path(
-        "complaints/<int:pk>/attachments/", complaints_api.ComplaintAttachments.as_view(), name="complaint-attachments"
-    ),
-    path("complaints/<int:pk>/<str:action>/", complaints_api.ComplaintStep.as_view(), name="complaint-step"),
-    path("replies/<int:pk>/given/", complaints_api.ReplyGiven.as_view(), name="reply-given"),
-    path("attachments/<int:pk>/", complaints_api.AttachmentDownload.as_view(), name="attachment-download"),
 ]

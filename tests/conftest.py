@@ -74,7 +74,8 @@ def incident(commander):
 
 @pytest.fixture(scope="session")
 def timer_processes(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real Celery worker and Celery beat on the test database and the suite's private queue."""
+    """Real Celery workers — one for alarms, one for deliveries, as in production — and Celery beat,
+    on the test database and the suite's private queues."""
     from types import SimpleNamespace
 
     from config.celery import app
@@ -82,10 +83,12 @@ def timer_processes(django_db_setup, django_db_blocker, tmp_path_factory):
 
     app.control.purge()  # messages left by earlier tests that ran without a worker
     env = test_database_env()
-    worker = celery_worker(env).start()
+    worker = celery_worker(env, name="alarms", serve="alarms").start()
+    delivery_worker = celery_worker(env, name="deliveries", serve="deliveries").start()
     beat = celery_beat(env, tmp_path_factory.mktemp("beat")).start()
-    yield SimpleNamespace(worker=worker, beat=beat, env=env)
+    yield SimpleNamespace(worker=worker, delivery_worker=delivery_worker, beat=beat, env=env)
     beat.stop()
+    delivery_worker.stop()
     worker.stop()
     app.control.purge()
 

@@ -11,7 +11,7 @@ os.environ.setdefault("CELERY_QUEUE", f"crisis-test-{os.environ['CRISIS_TEST_RUN
 os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"crisis-test-{os.environ['CRISIS_TEST_RUN']}")
 
 from config.settings import *  # noqa: F403
-from config.settings import DATABASES, VAR_DIR
+from config.settings import DATABASES, INSTALLED_APPS, VAR_DIR
 
 LANGUAGE_CODE = "en"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -24,3 +24,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Connections are closed after each use, so that no thread-pool connection outlives the test
 # database (PostgreSQL refuses to drop a database that still has sessions).
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# A domain that exists only here: it registers its own alarm owner type with the clock.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.clockprobe"]

@@ -19,8 +19,12 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from ..models import OPEN_STATUSES, EntryKind, Incident
-from .models import Complaint, ComplaintEventKind, EscalationLatch, EscalationRule, Trigger
+from .. import services as incident_services
+from ..models import OPEN_STATUSES, Incident
+from ..timeline import lock_incident, record
+from . import journal
+from .journal import log as _log
+from .models import Complaint, ComplaintCategory, ComplaintEventKind, EscalationLatch, EscalationRule, Trigger
 
 
 def _matches_now(rule: EscalationRule, complaint: Complaint) -> bool:
@@ -71,8 +75,6 @@ def apply(complaint: Complaint, *, by) -> Incident | None:
 
 
 def _title(rule: EscalationRule, complaint: Complaint) -> str:
-    from .models import ComplaintCategory
-
     with translation.override(settings.LANGUAGE_CODE):
         return _("Complaint escalation: %(rule)s — %(project)s (%(category)s)") % {
             "rule": rule.name,
@@ -90,9 +92,6 @@ def _escalate(
     count: int | None = None,
     wave=None,
 ) -> Incident:
-    from .. import services as incident_services
-    from .services import _log
-
     trigger = {"rule": rule.pk, "trigger": rule.trigger, "complaint": complaint.pk}
     incident = None
     if latch is not None and latch.incident_id is not None:
@@ -129,10 +128,10 @@ def _escalate(
                 data={"incident": incident.pk, "opened": False, "rule": rule.pk, "trigger": rule.trigger},
             )
         Complaint.objects.bulk_update(earlier, ["incident", "escalation_rule"])
-    locked = incident_services.lock_incident(incident.pk)
-    incident_services.record(
+    locked = lock_incident(incident.pk)
+    record(
         locked,
-        EntryKind.COMPLAINT,
+        journal.ENTRY_KIND,
         actor=by,
         data={
             "action": "opened" if opened else "joined",

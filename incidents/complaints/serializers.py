@@ -11,6 +11,7 @@ from config.serializers import ModelSerializer
 
 from ..serializers import UserSerializer
 from . import services
+from .access import mask_name, mask_phone
 from .models import (
     Complaint,
     ComplaintAttachment,
@@ -100,8 +101,6 @@ class ComplaintSerializer(ModelSerializer):
         return data
 
     def _personal(self, complaint: Complaint) -> dict[str, Any]:
-        from .access import mask_name, mask_phone
-
         return {
             "customer_name": mask_name(complaint.customer_name),
             "customer_phone": mask_phone(complaint.customer_phone),

@@ -1,9 +1,9 @@
-"""The only writers of complaints: intake, the handling form's steps, the ladder, replies, alarms.
+"""The only writers of complaints: intake, the handling form's steps, replies, attachments.
 
 Every write runs in one transaction that locks the complaint's row first (the order every writer
 uses: complaint, then its incident), logs the step on the complaint's own log and, for a complaint
-that is part of an incident, on the incident's timeline. Time limits are ComplaintDeadline rows
-with alarms (incidents.timers): the database is the truth, Celery the alarm clock.
+that is part of an incident, on the incident's timeline (`journal`). Time limits and the ladder
+are in `ladder`, on the generic alarm clock.
 """
 
 from __future__ import annotations
@@ -27,9 +27,12 @@ from django_fsm import can_proceed
 
 from config.errors import NotAllowed, RuleBroken
 
-from .. import notify, timers, workdays
-from ..models import Alarm, AlarmKind, EntryKind
-from . import access, rules
+from ..clock import workdays
+from ..timeline import person
+from . import access, ladder, rules
+from .journal import log as _log
+from .journal import on_incident as _on_incident
+from .ladder import lock as _lock
 from .models import (
     ACTIONS,
     DISPUTABLE_STATES,
@@ -41,7 +44,6 @@ from .models import (
     ComplaintDeadline,
     ComplaintDeadlineKind,
     ComplaintDeadlineState,
-    ComplaintEvent,
     ComplaintEventKind,
     ComplaintReply,
     ComplaintState,
@@ -195,49 +197,6 @@ def _fingerprint(fields: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-# --- Logging ---------------------------------------------------------------------------------------
-
-
-def _log(complaint: Complaint, kind: str, *, actor=None, text: str = "", data: dict | None = None) -> ComplaintEvent:
-    return ComplaintEvent.objects.create(
-        complaint=complaint,
-        kind=kind,
-        actor=actor,
-        level=complaint.level,
-        state=complaint.state,
-        text=text,
-        data=data or {},
-    )
-
-
-def _on_incident(complaint: Complaint, action: str, *, actor=None, **extra: Any) -> None:
-    """A complaint that is part of an incident reports its big moves on the incident's timeline."""
-    if complaint.incident_id is None:
-        return
-    from .. import services as incident_services
-
-    incident = incident_services.lock_incident(complaint.incident_id)
-    incident_services.record(
-        incident,
-        EntryKind.COMPLAINT,
-        actor=actor,
-        data={
-            "action": action,
-            "complaint": complaint.pk,
-            "category": complaint.category,
-            "project": complaint.project,
-            "level": complaint.level,
-            **extra,
-        },
-    )
-
-
-def person(user) -> dict[str, Any] | None:
-    from ..services import person as incident_person
-
-    return incident_person(user)
-
-
 # --- Intake ----------------------------------------------------------------------------------------
 
 
@@ -263,7 +222,7 @@ def intake(*, by, data: Any, idempotency_key: Any = "") -> tuple[Complaint, bool
                 **fields, logged_by=by, idempotency_key=key, request_fingerprint=fingerprint
             )
             _log(complaint, ComplaintEventKind.RECEIVED, actor=by, data={"channel": complaint.channel})
-            _start_level(complaint, start=complaint.received_at)
+            ladder.start_level(complaint, start=complaint.received_at)
             rules.apply(complaint, by=by)
     except IntegrityError:
         # The same key raced in from a retry: the first one won; answer with it.
@@ -281,98 +240,6 @@ def _replayed(existing: Complaint, fingerprint: str) -> Complaint:
             complaint=existing.pk,
         )
     return existing
-
-
-# --- Time limits -----------------------------------------------------------------------------------
-
-
-def _resolve_days(complaint: Complaint) -> int:
-    if complaint.level == Level.HANDLER and complaint.complexity == Complexity.GENERAL:
-        return 3
-    return 5
-
-
-def _new_deadline(complaint: Complaint, kind: str, due_at: datetime) -> ComplaintDeadline:
-    deadline = ComplaintDeadline.objects.create(complaint=complaint, level=complaint.level, kind=kind, due_at=due_at)
-    timers.plan_complaint_deadline(deadline)
-    return deadline
-
-
-def _stop_clocks(complaint: Complaint, kinds: list[str], *, state: str) -> list[ComplaintDeadline]:
-    pending = list(
-        ComplaintDeadline.objects.filter(complaint=complaint, kind__in=kinds, state=ComplaintDeadlineState.PENDING)
-    )
-    now = timezone.now()
-    for deadline in pending:
-        deadline.state = state
-        deadline.met_at = now if state == ComplaintDeadlineState.MET else None
-        deadline.save(update_fields=["state", "met_at"])
-        timers.cancel(complaint_deadline=deadline)
-    return pending
-
-
-def _start_level(complaint: Complaint, *, start: datetime) -> None:
-    """Acknowledge within 2 working days; resolve within 3 (general) or 5 (complex, and every
-    level above the handler), counted on the working-day calendar from `start`."""
-    if complaint.level > TOP_INTERNAL_LEVEL:
-        return  # the outside body runs its own procedure and clock
-    # One calendar query, both clocks in one insert and their alarms in another: this runs for
-    # every complaint taken in.
-    resolve_days = _resolve_days(complaint)
-    calendar = workdays.calendar_for(start, max(2, resolve_days))
-    deadlines = ComplaintDeadline.objects.bulk_create(
-        [
-            ComplaintDeadline(complaint=complaint, level=complaint.level, kind=kind, due_at=due_at)
-            for kind, due_at in (
-                (ComplaintDeadlineKind.ACKNOWLEDGE, workdays.add_working_days(start, 2, calendar)),
-                (ComplaintDeadlineKind.RESOLVE, workdays.add_working_days(start, resolve_days, calendar)),
-            )
-        ]
-    )
-    timers.plan_new_complaint_deadlines(deadlines)
-
-
-def _climb(complaint: Complaint, *, by, reason: str, cause: str, outside_body: str = "") -> None:
-    """Move the complaint one rung up the ladder; the new level acknowledges and resolves afresh."""
-    before = complaint.level
-    _stop_clocks(
-        complaint,
-        [ComplaintDeadlineKind.ACKNOWLEDGE, ComplaintDeadlineKind.RESOLVE, ComplaintDeadlineKind.FOLLOW_UP],
-        state=ComplaintDeadlineState.CANCELLED,
-    )
-    # The offer made below is what the customer disputed (or what ran out of time): it stays in the
-    # escalation event as history, and the level above starts from the facts, not from that offer.
-    superseded = {
-        "solution": complaint.solution,
-        "options": complaint.options,
-        "compensation": str(complaint.compensation) if complaint.compensation is not None else None,
-    }
-    complaint.level = min(before + 1, Level.OUTSIDE_BODY)
-    if outside_body:
-        complaint.outside_body = outside_body
-    complaint.climb()
-    complaint.handler = None
-    complaint.solution = complaint.options = ""
-    complaint.compensation = None
-    complaint.approval_needed = False
-    complaint.approved_by = None
-    complaint.approved_at = None
-    complaint.save()
-    _log(
-        complaint,
-        ComplaintEventKind.ESCALATED,
-        actor=by,
-        text=reason,
-        data={
-            "from": before,
-            "to": complaint.level,
-            "cause": cause,
-            "outside_body": complaint.outside_body,
-            **({"superseded": superseded} if any(superseded.values()) else {}),
-        },
-    )
-    _start_level(complaint, start=timezone.now())
-    _on_incident(complaint, "escalated", actor=by, cause=cause)
 
 
 # --- Reading ---------------------------------------------------------------------------------------
@@ -437,13 +304,6 @@ def allowed_actions(complaint: Complaint, user) -> list[str]:
 
 
 # --- Handling --------------------------------------------------------------------------------------
-
-
-def _lock(complaint_id: int, *, skip_locked: bool = False) -> Complaint | None:
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("Lock complaints inside transaction.atomic().")
-    locked = Complaint.objects.select_for_update(of=("self",), skip_locked=skip_locked)
-    return locked.filter(pk=complaint_id).first() if skip_locked else locked.get(pk=complaint_id)
 
 
 def _may_handle_or_refuse(user, complaint: Complaint) -> None:
@@ -522,7 +382,7 @@ def _acknowledge(complaint: Complaint, *, by, data, note, errors) -> dict:
     if complaint.handler_id is None:
         complaint.handler = by
     complaint.save()
-    met = _stop_clocks(complaint, [ComplaintDeadlineKind.ACKNOWLEDGE], state=ComplaintDeadlineState.MET)
+    met = ladder.stop_clocks(complaint, [ComplaintDeadlineKind.ACKNOWLEDGE], state=ComplaintDeadlineState.MET)
     return {"late": any(d.due_at < complaint.acknowledged_at for d in met)}
 
 
@@ -601,12 +461,8 @@ def _implement(complaint: Complaint, *, by, data, note, errors) -> dict:
     _transition(complaint, "implement")
     complaint.implemented_at = timezone.now()
     complaint.save()
-    met = _stop_clocks(complaint, [ComplaintDeadlineKind.RESOLVE], state=ComplaintDeadlineState.MET)
-    _new_deadline(
-        complaint,
-        ComplaintDeadlineKind.FOLLOW_UP,
-        complaint.implemented_at + timedelta(days=settings.CRISIS_COMPLAINT_FOLLOW_UP_DAYS),
-    )
+    met = ladder.stop_clocks(complaint, [ComplaintDeadlineKind.RESOLVE], state=ComplaintDeadlineState.MET)
+    ladder.new_deadline(complaint, ComplaintDeadlineKind.FOLLOW_UP, ladder.follow_up_due(complaint))
     return {"late": any(d.due_at < complaint.implemented_at for d in met)}
 
 
@@ -622,7 +478,7 @@ def _follow_up(complaint: Complaint, *, by, data, note, errors) -> dict:
     _transition(complaint, "follow_up")
     complaint.satisfaction = satisfaction
     complaint.save()
-    _stop_clocks(complaint, [ComplaintDeadlineKind.FOLLOW_UP], state=ComplaintDeadlineState.MET)
+    ladder.stop_clocks(complaint, [ComplaintDeadlineKind.FOLLOW_UP], state=ComplaintDeadlineState.MET)
     return {"satisfaction": satisfaction}
 
 
@@ -630,7 +486,7 @@ def _close(complaint: Complaint, *, by, data, note, errors) -> dict:
     _transition(complaint, "close")
     complaint.closed_at = timezone.now()
     complaint.save()
-    _stop_clocks(complaint, list(ComplaintDeadlineKind.values), state=ComplaintDeadlineState.CANCELLED)
+    ladder.stop_clocks(complaint, list(ComplaintDeadlineKind.values), state=ComplaintDeadlineState.CANCELLED)
     _on_incident(complaint, "closed", actor=by)
     return {}
 
@@ -650,7 +506,7 @@ def _dispute(complaint: Complaint, *, by, data, note, errors) -> None:
         )
     if errors:
         return None
-    _climb(complaint, by=by, reason=reason, cause="dispute", outside_body=outside_body)
+    ladder.climb(complaint, by=by, reason=reason, cause="dispute", outside_body=outside_body)
     return None
 
 
@@ -688,7 +544,7 @@ def schedule_reply(
         _may_handle_or_refuse(by, complaint)
         if not complaint.is_open:
             raise RuleBroken(_("This complaint is closed."))
-        deadline = _new_deadline(complaint, ComplaintDeadlineKind.REPLY, scheduled)
+        deadline = ladder.new_deadline(complaint, ComplaintDeadlineKind.REPLY, scheduled)
         reply = ComplaintReply.objects.create(
             complaint=complaint,
             method=method,
@@ -733,7 +589,7 @@ def record_reply(reply_id: int, *, by, given: Any) -> ComplaintReply:
             ComplaintDeadline.objects.filter(pk=reply.deadline_id, state=ComplaintDeadlineState.PENDING).update(
                 state=ComplaintDeadlineState.MET, met_at=reply.done_at
             )
-            timers.cancel(complaint_deadline_id=reply.deadline_id)
+            ladder.stop_deadline(reply.deadline_id)
         _log(complaint, ComplaintEventKind.REPLY, actor=by, text=given, data={"reply": reply.pk, "given": True})
     return reply
 
@@ -797,67 +653,6 @@ def open_attachment(attachment: ComplaintAttachment, user, *, via: str):
     handle = attachment.file.open("rb")  # FileNotFoundError when the file has gone from storage
     _record_view(attachment.complaint, user, via=f"{via}-file")
     return handle
-
-
-# --- Alarms (called by incidents.timers.handle) ----------------------------------------------------
-
-
-def deadline_data(deadline: ComplaintDeadline, complaint: Complaint) -> dict[str, Any]:
-    return {
-        "target": "complaint",
-        "complaint": complaint.pk,
-        "deadline": deadline.pk,
-        "kind": deadline.kind,
-        "level": deadline.level,
-        "project": complaint.project,
-        "due_at": deadline.due_at.isoformat(),
-    }
-
-
-def handle_alarm(alarm_id: int, *, token: str | None, via: str, complaint_id: int | None) -> bool:
-    """Act on a complaint's alarm exactly once: lock the complaint, then the alarm; act only if the
-    alarm still applies (not handled, not cancelled, the ETA message's token current)."""
-    if complaint_id is None:
-        return False
-    with transaction.atomic():
-        complaint = _lock(complaint_id, skip_locked=via == "sweep")
-        if complaint is None:
-            return False
-        owned = Alarm.objects.filter(pk=alarm_id, complaint_deadline__complaint_id=complaint_id)
-        alarm = timers.claim(owned.select_related("complaint_deadline"), token=token, via=via)
-        if alarm is None:
-            return False
-        deadline = alarm.complaint_deadline
-        if deadline.state == ComplaintDeadlineState.PENDING and complaint.is_open:
-            _alarm_acts(complaint, deadline, alarm)
-    return True
-
-
-def _alarm_acts(complaint: Complaint, deadline: ComplaintDeadline, alarm: Alarm) -> None:
-    data = deadline_data(deadline, complaint)
-    data["alarm"] = alarm.pk
-    people = set(access.members_at(complaint.level))
-    if complaint.handler is not None and complaint.handler.is_active:
-        people.add(complaint.handler)
-    if alarm.kind == AlarmKind.REMINDER:
-        data["lead_minutes"] = alarm.lead_minutes
-        _log(complaint, ComplaintEventKind.REMINDER, data=data)
-        notify.alarm_raised(None, alarm, deadline, data, recipients=people, complaint=complaint)
-        return
-    deadline.state = ComplaintDeadlineState.BREACHED
-    deadline.breached_at = alarm.handled_at
-    deadline.save(update_fields=["state", "breached_at"])
-    data["late_seconds"] = round((alarm.handled_at - alarm.fire_at).total_seconds(), 3)
-    _log(complaint, ComplaintEventKind.BREACH, data=data)
-    climbs = (
-        deadline.kind in (ComplaintDeadlineKind.ACKNOWLEDGE, ComplaintDeadlineKind.RESOLVE)
-        and complaint.level < TOP_INTERNAL_LEVEL
-    )
-    if climbs:
-        _climb(complaint, by=None, reason="", cause=f"breach:{deadline.kind}")
-        people |= set(access.members_at(complaint.level))
-    data["now_level"] = complaint.level
-    notify.alarm_raised(None, alarm, deadline, data, recipients=people, complaint=complaint)
 
 
 # --- The board: complaint volume -------------------------------------------------------------------

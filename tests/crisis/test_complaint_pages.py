@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from crisis import roles
-from incidents import workdays
+from incidents.clock import workdays
 from incidents.complaints import services
 from incidents.complaints.models import (
     Complaint,

@@ -215,6 +215,45 @@ def test_a_message_the_broker_dropped_is_filled_from_the_database(room):
     assert asyncio.run(scenario()) == [3, 4]
 
 
+def test_a_lost_last_message_is_noticed_at_the_next_heartbeat(room, monkeypatch):
+    """The newest entry's publish is lost and nothing comes after it: the heartbeat names the
+    newest sequence number, and the server fills the entry in from the database."""
+    from crisis import broadcast, consumers
+
+    monkeypatch.setattr(consumers, "HEARTBEAT_SECONDS", 0.5)
+    incident, commander = room
+    headers = token_headers(commander)
+
+    async def scenario():
+        communicator, connected, _ = await connect(f"/ws/incidents/{incident.pk}/?after=2", headers)
+        assert connected
+        while (await receive_json(communicator))["type"] != "presence":
+            pass  # the replay is over: what is written now can only come live, or be mended
+
+        def write_without_publishing():
+            events.unsubscribe(broadcast.on_timeline_event)
+            try:
+                return note(incident, commander, "the last word, never published").seq
+            finally:
+                events.subscribe(broadcast.on_timeline_event)
+
+        seq = await sync_to_async(write_without_publishing)()
+        heartbeat, entry = None, None
+        deadline = time.monotonic() + 5
+        while entry is None:
+            message = await receive_json(communicator, timeout=max(deadline - time.monotonic(), 0.1))
+            if message.get("type") == "heartbeat" and heartbeat is None:
+                heartbeat = message
+            elif message.get("seq") == seq:
+                entry = message
+        await communicator.disconnect()
+        return seq, heartbeat, entry
+
+    seq, heartbeat, entry = asyncio.run(scenario())
+    assert heartbeat is not None and heartbeat["last_seq"] == seq and "seq" not in heartbeat
+    assert entry["data"]["text"] == "the last word, never published"
+
+
 def test_bad_client_messages_get_an_error_and_the_connection_stays(room):
     incident, commander = room
 

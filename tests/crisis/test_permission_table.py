@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 
 from config.errors import RuleBroken
 from crisis import roles
-from crisis.models import Statement
+from crisis.voice.models import Statement
 from incidents import services
 from incidents.models import Deadline, Incident, Task
 from playbooks.models import Playbook
@@ -174,7 +174,7 @@ def _voice_incident(user, own, *, legal=False):
 
 @check("Draft and submit statements and Q&A lines")
 def _draft(user, own):
-    from crisis import services as voice
+    from crisis.voice import services as voice
 
     incident = _voice_incident(user, own)
     drafted = attempt(lambda: voice.create_statement(incident.pk, by=user, audience="public", title="t", body="b"))
@@ -187,7 +187,7 @@ def _draft(user, own):
 
 @check("Approve or reject statements and Q&A lines")
 def _approve(user, own):
-    from crisis import services as voice
+    from crisis.voice import services as voice
     from tests.crisis import voice_helpers
 
     incident = _voice_incident(user, own)
@@ -204,7 +204,7 @@ def _approve(user, own):
 
 @check("Give the second (legal) review of a statement")
 def _second_review(user, own):
-    from crisis import services as voice
+    from crisis.voice import services as voice
     from tests.crisis import voice_helpers
 
     incident = _voice_incident(user, own, legal=True)
@@ -216,7 +216,7 @@ def _second_review(user, own):
 
 @check("Publish an approved statement")
 def _publish(user, own):
-    from crisis import services as voice
+    from crisis.voice import services as voice
     from tests.crisis import voice_helpers
 
     incident = _voice_incident(user, own)
@@ -226,7 +226,7 @@ def _publish(user, own):
 
 @check("Withdraw a published statement or a Q&A line in force")
 def _withdraw(user, own):
-    from crisis import services as voice
+    from crisis.voice import services as voice
     from tests.crisis import voice_helpers
 
     incident = _voice_incident(user, own)
@@ -315,7 +315,7 @@ def _approve_compensation(user, own):
 
 @check("Edit escalation rules in the admin site")
 def _rules(user, own):
-    return user.is_staff and user.has_perm("incidents.change_escalationrule")
+    return user.is_staff and user.has_perm("complaints.change_escalationrule")
 
 
 def expected(cell: str, own: bool) -> bool:

@@ -10,9 +10,9 @@ from django.test import Client
 from django.utils import timezone
 
 from config.errors import NotAllowed, RuleBroken
-from crisis import services
-from crisis.models import QALine, QALineState
-from incidents.models import EntryKind, TimelineEntry
+from crisis.voice import services
+from crisis.voice.models import QALine, QALineState
+from incidents.models import TimelineEntry
 
 from .voice_helpers import incident_with_playbook, make_spokesperson
 
@@ -32,7 +32,7 @@ def test_seeding_copies_the_playbook_lines_as_drafts_once(pb_incident, pr):
     ]
     assert created[0].source is not None and created[0].drafted_by == pr
     assert services.seed_lines(pb_incident.pk, by=pr, language="en") == []  # nothing new
-    entry = TimelineEntry.objects.filter(incident=pb_incident, kind=EntryKind.QA_LINE).get()
+    entry = TimelineEntry.objects.filter(incident=pb_incident, kind="qa_line").get()
     assert entry.data == {"action": "seeded", "count": 1, "lines": [created[0].pk]} and entry.actor == pr
 
 
@@ -57,9 +57,7 @@ def test_a_line_goes_through_review_and_only_approved_lines_are_in_force(pb_inci
     assert approved.state == QALineState.APPROVED and approved.approved_by == commander
     assert list(services.current_lines(pb_incident)) == [approved]
     actions = list(
-        TimelineEntry.objects.filter(incident=pb_incident, kind=EntryKind.QA_LINE).values_list(
-            "data__action", flat=True
-        )
+        TimelineEntry.objects.filter(incident=pb_incident, kind="qa_line").values_list("data__action", flat=True)
     )
     assert actions == ["drafted", "submitted", "rejected", "edited", "submitted", "approved"]
 

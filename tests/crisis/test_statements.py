@@ -11,11 +11,11 @@ from django.test import override_settings
 from django.utils import timezone, translation
 
 from config.errors import NotAllowed, RuleBroken
-from crisis import services
-from crisis.models import Statement, StatementRevision, StatementState
+from crisis.voice import services
+from crisis.voice.models import Statement, StatementRevision, StatementState
 from incidents import services as incident_services
-from incidents.describe import describe
 from incidents.models import Deadline, DeadlineState, EntryKind, Incident, TimelineEntry
+from incidents.timeline import describe
 from tests import factories
 
 from .voice_helpers import (
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 
 
 def statement_entries(incident, statement=None):
-    entries = TimelineEntry.objects.filter(incident=incident, kind=EntryKind.STATEMENT).order_by("seq")
+    entries = TimelineEntry.objects.filter(incident=incident, kind="statement").order_by("seq")
     if statement is not None:
         entries = [e for e in entries if e.data.get("statement") == statement.pk]
     return list(entries)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from crisis import services
-from crisis.models import Statement, StatementState
+from crisis.voice import services
+from crisis.voice.models import Statement, StatementState
 from incidents.models import Deadline, DeadlineState
 
 from .test_statements import ACTORS, CONFLICT, FORBIDDEN, MATRIX, OK, Cast

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from config.errors import RuleBroken
-from crisis import services
-from crisis.models import Statement, StatementState
-from incidents.models import Deadline, DeadlineState, EntryKind, TimelineEntry
+from crisis.voice import services
+from crisis.voice.models import Statement, StatementState
+from incidents.models import Deadline, DeadlineState, TimelineEntry
 from tests import factories
 from tests.concurrency import run_together
 
@@ -146,7 +146,7 @@ def test_concurrent_publishes_of_different_statements_leave_one_current_voice():
     # The holding-statement deadline was met exactly once, by the first to publish.
     holding = Deadline.objects.get(incident=incident, code="holding-statement")
     assert holding.state == DeadlineState.MET and holding.evidence_ref == f"statement:{chain[0].pk}"
-    entries = TimelineEntry.objects.filter(incident=incident, kind=EntryKind.STATEMENT)
+    entries = TimelineEntry.objects.filter(incident=incident, kind="statement")
     assert entries.filter(data__action="published").count() == 5
     assert entries.filter(data__action="superseded").count() == 4
     seqs = list(TimelineEntry.objects.filter(incident=incident).order_by("seq").values_list("seq", flat=True))

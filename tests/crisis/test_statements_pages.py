@@ -7,9 +7,9 @@ import pytest
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 
-from crisis import services
-from crisis.models import QALine, Statement, StatementState
-from crisis.voice import voice_context
+from crisis.voice import services
+from crisis.voice.models import QALine, Statement, StatementState
+from crisis.voice_panel import voice_context
 
 from .voice_helpers import HOSTILE_BODY, HOSTILE_TITLE, approved, drafted, in_review, published
 
@@ -207,21 +207,21 @@ def test_unknown_actions_and_statements_of_other_incidents_are_404(browser, pb_i
 def test_the_admin_shows_statements_but_cannot_change_or_publish_them(browser, pb_incident, pr, commander, admin):
     statement = approved(pb_incident, pr, commander)
     client = browser(admin)
-    assert client.get("/admin/crisis/statement/").status_code == 200
-    change_url = f"/admin/crisis/statement/{statement.pk}/change/"
+    assert client.get("/admin/voice/statement/").status_code == 200
+    change_url = f"/admin/voice/statement/{statement.pk}/change/"
     view = client.get(change_url)
     assert view.status_code == 200 and statement.title in view.content.decode()
     post = client.post(change_url, {"state": "published", "title": "Changed", "body": "Changed"})
     assert post.status_code == 403
-    assert client.get("/admin/crisis/statement/add/").status_code == 403
-    assert client.post(f"/admin/crisis/statement/{statement.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/voice/statement/add/").status_code == 403
+    assert client.post(f"/admin/voice/statement/{statement.pk}/delete/", {"post": "yes"}).status_code == 403
     bulk = client.post(
-        "/admin/crisis/statement/", {"action": "delete_selected", "_selected_action": [statement.pk], "post": "yes"}
+        "/admin/voice/statement/", {"action": "delete_selected", "_selected_action": [statement.pk], "post": "yes"}
     )
     assert bulk.status_code in (200, 302, 403)
     row = Statement.objects.get(pk=statement.pk)
     assert (row.state, row.title) == (StatementState.APPROVED, statement.title)
-    assert client.post("/admin/crisis/qaline/add/", {"question": "q", "answer": "a"}).status_code == 403
+    assert client.post("/admin/voice/qaline/add/", {"question": "q", "answer": "a"}).status_code == 403
 
 
 # --- Hostile text stays text ----------------------------------------------------------------------------------------
@@ -255,7 +255,7 @@ def test_hostile_statement_text_is_escaped_on_every_page_and_in_the_diff(browser
     assert preview.status_code == 200
     assert_escaped(preview.content.decode())
     # The admin escapes too.
-    assert_escaped(browser(admin).get(f"/admin/crisis/statement/{current.pk}/change/").content.decode())
+    assert_escaped(browser(admin).get(f"/admin/voice/statement/{current.pk}/change/").content.decode())
 
 
 def test_hostile_qa_lines_are_escaped_on_the_printable_and_the_working_pages(browser, pb_incident, pr, commander):

@@ -1,4 +1,4 @@
-from crisis.textdiff import diff_against, diff_text
+from crisis.voice.textdiff import diff_against, diff_text
 
 
 def kinds(lines):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crisis import services
-from crisis.models import Statement
+from crisis.voice import services
+from crisis.voice.models import Statement
 from incidents import services as incident_services
 from playbooks.exchange import import_text
 from playbooks.models import Playbook, PlaybookVersion, VersionState

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 
 from incidents.complaints import services
 from incidents.complaints.models import Complaint, EscalationLatch, EscalationRule, Trigger
-from incidents.describe import describe
 from incidents.models import EntryKind, Incident, TimelineEntry
+from incidents.timeline import describe
 from tests.concurrency import run_together
 
 from .complaint_helpers import body, log, no_rules, only_rule
@@ -26,7 +26,7 @@ MATCHING = {
 
 
 def _linked(incident: Incident) -> list[dict]:
-    return [e.data for e in TimelineEntry.objects.filter(incident=incident, kind=EntryKind.COMPLAINT).order_by("seq")]
+    return [e.data for e in TimelineEntry.objects.filter(incident=incident, kind="complaint").order_by("seq")]
 
 
 @pytest.mark.django_db
@@ -121,7 +121,7 @@ def test_the_repeat_rule_counts_the_same_category_at_the_same_project_in_its_win
     linked = set(Complaint.objects.filter(incident=third.incident).values_list("pk", flat=True))
     assert linked == {first.pk, second.pk, third.pk}
     assert first.events.filter(kind="incident").count() == 1
-    incident_page_line = describe(EntryKind.COMPLAINT, entry)
+    incident_page_line = describe("complaint", entry)
     assert f"#{first.pk}, #{second.pk}" in incident_page_line
     for outside in (old, other_category, other_project):
         outside.refresh_from_db()
@@ -130,7 +130,7 @@ def test_the_repeat_rule_counts_the_same_category_at_the_same_project_in_its_win
 
 @pytest.mark.django_db
 def test_rules_are_checked_when_admins_save_them(admin):
-    from incidents.admin import EscalationRuleForm
+    from incidents.complaints.admin import EscalationRuleForm
 
     form = EscalationRuleForm(
         data={

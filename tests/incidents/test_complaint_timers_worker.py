@@ -7,9 +7,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import timers
+from incidents.clock.models import AlarmKind
+from incidents.complaints import ladder
 from incidents.complaints.models import ComplaintDeadline, Level
-from incidents.models import Alarm, AlarmKind, Notification
+from tests.alarms import alarms_of, caused_by
 from tests.processes import wait_for
 
 from .complaint_helpers import handler_user, log, manager_user, no_rules
@@ -23,7 +24,7 @@ def due_in(deadline: ComplaintDeadline, seconds: float) -> ComplaintDeadline:
     with transaction.atomic():
         deadline.due_at = timezone.now() + timedelta(seconds=seconds)
         deadline.save(update_fields=["due_at"])
-        timers.plan_complaint_deadline(deadline)
+        ladder.plan_deadline(deadline)
     return deadline
 
 
@@ -35,12 +36,12 @@ def test_a_missed_acknowledgement_climbs_the_ladder_once_through_the_worker(time
     assert wait_for(lambda: ComplaintDeadline.objects.get(pk=ack.pk).state == "breached", timeout=2 + TOLERANCE + 3)
     complaint.refresh_from_db()
     assert complaint.level == Level.BUSINESS_MANAGER
-    breach = Alarm.objects.get(complaint_deadline=ack, kind=AlarmKind.BREACH, handled_at__isnull=False)
+    breach = alarms_of(ack).get(kind=AlarmKind.BREACH, handled_at__isnull=False)
     assert 0 <= breach.lateness < TOLERANCE, breach.lateness
     wait_for(lambda: False, timeout=1.5)  # give a duplicate (ETA vs sweep) the chance to show
     assert complaint.events.filter(kind="escalated").count() == 1
-    assert Notification.objects.filter(alarm=breach, recipient=manager, channel="in_app").count() == 1
-    assert Notification.objects.filter(alarm=breach, recipient=handler, channel="in_app").count() == 1
+    assert caused_by(breach).filter(recipient=manager, channel="in_app").count() == 1
+    assert caused_by(breach).filter(recipient=handler, channel="in_app").count() == 1
     # the new rung's own clocks are running
     assert set(complaint.deadlines.filter(state="pending", level=1).values_list("kind", flat=True)) == {
         "acknowledge",

@@ -14,8 +14,9 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from config.errors import NotAllowed, RuleBroken
-from incidents import timers
-from incidents.complaints import access, services
+from incidents.clock import alarms as clock
+from incidents.clock.models import Alarm, CalendarDay
+from incidents.complaints import access, ladder, services
 from incidents.complaints.models import (
     Complaint,
     ComplaintDeadline,
@@ -24,7 +25,7 @@ from incidents.complaints.models import (
     ComplaintView,
     Level,
 )
-from incidents.models import Alarm, CalendarDay, Notification
+from tests.alarms import about, alarms_of, pending_of
 
 from .complaint_helpers import body, handler_user, ladder_user, log, manager_user, no_rules
 
@@ -266,7 +267,7 @@ def test_an_admins_calendar_correction_moves_the_limits(responder):
 def test_time_limits_have_alarms(responder):
     complaint = log(responder)
     for deadline in complaint.deadlines.all():
-        kinds = sorted(Alarm.objects.pending().filter(complaint_deadline=deadline).values_list("kind", flat=True))
+        kinds = sorted(pending_of(deadline).values_list("kind", flat=True))
         assert kinds == ["breach", "reminder"]
 
 
@@ -304,7 +305,8 @@ def test_the_whole_handling_form_meets_its_time_limits(responder, handler):
         ("resolve", "met"),
         ("follow_up", "met"),
     }
-    assert not Alarm.objects.pending().filter(complaint_deadline__complaint=complaint).exists()
+    limits = complaint.deadlines.values("pk")
+    assert not Alarm.objects.pending().filter(owner_type=ladder.OWNER, owner_id__in=limits).exists()
     steps = list(complaint.events.filter(kind="step").values_list("data__action", flat=True))
     assert steps == ["acknowledge", "investigate", "propose", "agree", "implement", "follow_up", "close"]
 
@@ -421,9 +423,9 @@ def test_the_offer_the_customer_disputed_is_kept_as_history_not_as_the_current_o
 def test_a_missed_time_limit_climbs_one_rung_exactly_once(responder, handler, manager):
     complaint = log(responder)
     ack = complaint.deadlines.get(kind="acknowledge")
-    Alarm.objects.filter(complaint_deadline=ack).update(fire_at=ack.due_at.replace(year=2020))
-    assert timers.sweep() == 2  # the reminder and the breach
-    assert timers.sweep() == 0
+    alarms_of(ack).update(fire_at=ack.due_at.replace(year=2020))
+    assert clock.sweep() == 2  # the reminder and the breach
+    assert clock.sweep() == 0
     complaint.refresh_from_db()
     assert complaint.level == Level.BUSINESS_MANAGER
     ack.refresh_from_db()
@@ -431,18 +433,16 @@ def test_a_missed_time_limit_climbs_one_rung_exactly_once(responder, handler, ma
     assert complaint.events.filter(kind="escalated").count() == 1
     assert complaint.events.filter(kind="breach").count() == 1
     # the new rung hears of it; so does the rung it came from
-    told = set(Notification.objects.filter(complaint=complaint, event="breach").values_list("recipient", flat=True))
+    told = set(about("complaint", complaint).filter(event="deadline_breached").values_list("recipient", flat=True))
     assert {manager.pk, handler.pk} <= told
-    assert Notification.objects.filter(complaint=complaint, event="reminder", recipient=handler).exists()
+    assert about("complaint", complaint).filter(event="deadline_reminder", recipient=handler).exists()
 
 
 def test_a_stale_alarm_of_an_acknowledged_complaint_does_nothing(responder, handler):
     complaint = log(responder)
-    breach = Alarm.objects.get(
-        complaint_deadline__complaint=complaint, complaint_deadline__kind="acknowledge", kind="breach"
-    )
+    breach = alarms_of(complaint.deadlines.get(kind="acknowledge")).get(kind="breach")
     services.act(complaint.pk, by=handler, action="acknowledge")
-    assert timers.handle(breach.pk, token=str(breach.token), via="eta") is False
+    assert clock.handle(breach.pk, token=str(breach.token), via="eta") is False
     complaint.refresh_from_db()
     assert complaint.level == Level.HANDLER
 
@@ -481,7 +481,7 @@ def test_recording_the_reply_given_meets_its_deadline(responder, handler):
     services.record_reply(reply.pk, by=handler, given="Told the customer the repair date.")
     reply.refresh_from_db()
     assert reply.done_at is not None and reply.deadline.state == "met"
-    assert not Alarm.objects.pending().filter(complaint_deadline=reply.deadline).exists()
+    assert not pending_of(reply.deadline).exists()
     with pytest.raises(RuleBroken):
         services.record_reply(reply.pk, by=handler, given="Again.")
 

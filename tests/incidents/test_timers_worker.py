@@ -3,7 +3,10 @@
 Not eager mode: deadlines are scheduled through the services, the worker runs as its own process
 group, and the tests read what happened from the database."""
 
+import threading
+import time
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -11,10 +14,14 @@ from django.utils import timezone
 
 from config.celery import app
 from incidents import services
-from incidents.models import Alarm, AlarmKind, Deadline, DeadlineState, EntryKind, Notification, TimelineEntry
-from incidents.tasks import fire_alarm
+from incidents.clock.alarms import fire_alarm
+from incidents.clock.models import Alarm, AlarmKind
+from incidents.models import Deadline, DeadlineState, EntryKind, TimelineEntry
+from incidents.notify.delivery import deliver_notification
+from incidents.notify.models import Notification, WebhookEndpoint
 from playbooks.exchange import import_text
 from tests import factories
+from tests.alarms import alarms_of, caused_by
 from tests.processes import wait_for
 
 SAMPLE = (Path(__file__).parents[1] / "playbooks" / "sample.yaml").read_text(encoding="utf-8")
@@ -48,10 +55,10 @@ def breaches(d):
 def test_a_deadline_two_seconds_out_is_breached_on_time(running):
     d = move(deadline(running), 2)
     assert wait_for(lambda: Deadline.objects.get(pk=d.pk).state == DeadlineState.BREACHED, timeout=2 + TOLERANCE + 3)
-    alarm = Alarm.objects.get(deadline=d, kind=AlarmKind.BREACH, cancelled_at__isnull=True)
+    alarm = alarms_of(d).get(kind=AlarmKind.BREACH, cancelled_at__isnull=True)
     assert 0 <= alarm.lateness < TOLERANCE, alarm.lateness
     assert breaches(d).count() == 1
-    commander_notes = Notification.objects.filter(alarm=alarm, recipient=running.commander, channel="in_app")
+    commander_notes = caused_by(alarm).filter(recipient=running.commander, channel="in_app")
     assert commander_notes.count() == 1
 
 
@@ -62,7 +69,7 @@ def test_a_deadline_met_in_time_never_breaches(running):
     assert Deadline.objects.get(pk=d.pk).state == DeadlineState.MET
     assert not breaches(d).exists()
     # (A reminder that was already due may have fired; the breach must not.)
-    assert not Alarm.objects.filter(deadline=d, kind=AlarmKind.BREACH, handled_at__isnull=False).exists()
+    assert not alarms_of(d).filter(kind=AlarmKind.BREACH, handled_at__isnull=False).exists()
 
 
 def test_a_moved_deadline_fires_only_at_its_new_time(running):
@@ -72,7 +79,7 @@ def test_a_moved_deadline_fires_only_at_its_new_time(running):
     wait_for(lambda: False, timeout=3.5)
     assert Deadline.objects.get(pk=d.pk).state == DeadlineState.PENDING  # the old alarm did nothing
     assert wait_for(lambda: Deadline.objects.get(pk=d.pk).state == DeadlineState.BREACHED, timeout=3 + TOLERANCE + 3)
-    handled = Alarm.objects.get(deadline=d, kind=AlarmKind.BREACH, handled_at__isnull=False)
+    handled = alarms_of(d).get(kind=AlarmKind.BREACH, handled_at__isnull=False)
     assert handled.fire_at == new_due and handled.lateness < TOLERANCE
     assert breaches(d).count() == 1
 
@@ -81,7 +88,7 @@ def test_a_reminder_fires_at_its_lead_time(running):
     # Reminders at 30 and 10 minutes before: due in 10 minutes and 2 seconds, the 10-minute one
     # falls due in 2 seconds.
     d = move(deadline(running, "report-authority"), 10 * 60 + 2)
-    reminder = Alarm.objects.get(deadline=d, kind=AlarmKind.REMINDER, cancelled_at__isnull=True)
+    reminder = alarms_of(d).get(kind=AlarmKind.REMINDER, cancelled_at__isnull=True)
     assert reminder.lead_minutes == 10
     assert wait_for(lambda: Alarm.objects.get(pk=reminder.pk).handled_at, timeout=2 + TOLERANCE + 3)
     reminder.refresh_from_db()
@@ -93,13 +100,13 @@ def test_a_reminder_fires_at_its_lead_time(running):
 
 def test_the_same_breach_message_twice_gives_one_notification(running):
     d = move(deadline(running), 1)
-    alarm = Alarm.objects.get(deadline=d, kind=AlarmKind.BREACH, cancelled_at__isnull=True)
+    alarm = alarms_of(d).get(kind=AlarmKind.BREACH, cancelled_at__isnull=True)
     for _ in range(3):  # redelivered messages, e.g. after a visibility timeout
         fire_alarm.apply_async(args=[alarm.pk, str(alarm.token)], eta=alarm.fire_at)
     assert wait_for(lambda: Deadline.objects.get(pk=d.pk).state == DeadlineState.BREACHED, timeout=1 + TOLERANCE + 3)
     wait_for(lambda: False, timeout=2)
     assert breaches(d).count() == 1
-    per_person = Notification.objects.filter(alarm=alarm, channel="in_app").values_list("recipient", flat=True)
+    per_person = caused_by(alarm).filter(channel="in_app").values_list("recipient", flat=True)
     assert len(per_person) == len(set(per_person)) >= 1
 
 
@@ -107,7 +114,7 @@ def test_a_purged_queue_delays_an_alarm_by_one_sweep_at_most(running):
     d = move(deadline(running), 2)
     app.control.purge()  # the ETA message is gone; only the sweep can find the alarm now
     assert wait_for(lambda: Deadline.objects.get(pk=d.pk).state == DeadlineState.BREACHED, timeout=2 + TOLERANCE + 3)
-    alarm = Alarm.objects.get(deadline=d, kind=AlarmKind.BREACH, cancelled_at__isnull=True)
+    alarm = alarms_of(d).get(kind=AlarmKind.BREACH, cancelled_at__isnull=True)
     assert breaches(d).count() == 1
     assert alarm.lateness < TOLERANCE
 
@@ -130,6 +137,50 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(running, timer_pro
     wait_for(lambda: False, timeout=3)  # room for any duplicate to show up
     for d in deadlines:
         assert breaches(d).count() == 1
-        assert Alarm.objects.filter(deadline=d, kind=AlarmKind.BREACH, handled_at__isnull=False).count() == 1
-    recipients = Notification.objects.filter(alarm__deadline__in=deadlines, channel="in_app")
-    assert recipients.count() == len(set(recipients.values_list("alarm", "recipient")))
+        assert alarms_of(d).filter(kind=AlarmKind.BREACH, handled_at__isnull=False).count() == 1
+    causes = [f"alarm:{alarm.pk}" for d in deadlines for alarm in alarms_of(d)]
+    recipients = Notification.objects.filter(cause__in=causes, channel="in_app")
+    assert recipients.count() == len(set(recipients.values_list("cause", "recipient")))
+
+
+class SlowReceiver:
+    """A webhook receiver that takes longer than the console waits for it (a receiver in trouble)."""
+
+    def __init__(self, seconds: float) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                time.sleep(seconds)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_slow_webhook_receiver_never_delays_an_alarm(running):
+    """Deliveries have their own queue and worker: with the delivery worker's whole pool stuck on
+    a receiver that does not answer, a breach two seconds out is still handled on time."""
+    receiver = SlowReceiver(seconds=8)
+    try:
+        endpoint = WebhookEndpoint.objects.create(name="slow", url=receiver.url, secret="s")
+        stuck = [
+            Notification.objects.create(channel="webhook", endpoint=endpoint, event="deadline_breached", subject="x")
+            for _ in range(6)
+        ]
+        for notification in stuck:
+            deliver_notification.delay(notification.pk)
+        wait_for(lambda: False, timeout=1)  # the delivery worker is now busy for seconds
+        d = move(deadline(running), 2)
+        assert wait_for(lambda: Deadline.objects.get(pk=d.pk).state == DeadlineState.BREACHED, timeout=2 + TOLERANCE)
+        alarm = alarms_of(d).get(kind=AlarmKind.BREACH, cancelled_at__isnull=True)
+        assert 0 <= alarm.lateness < TOLERANCE, alarm.lateness
+    finally:
+        receiver.close()

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from incidents.models import CalendarDay
-from incidents.workdays import add_working_days, is_working_day, next_business_moment, within_business_hours
+from incidents.clock.models import CalendarDay
+from incidents.clock.workdays import add_working_days, is_working_day, next_business_moment, within_business_hours
 
 SH = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db

@@ -27,6 +27,7 @@ from config.redis_runtime import free_port, redis_answers
 from incidents import services
 from incidents.benchmarks import bench_user, percentile
 from incidents.models import Incident, TimelineEntry
+from incidents.timeline import event_for
 
 
 def spawn_clients(url: str, total: int, processes: int, headers: dict[str, str]) -> list[subprocess.Popen]:
@@ -181,8 +182,6 @@ class Command(BaseCommand):
 
     @staticmethod
     def _payload_size(incident: Incident, seqs: list[int]) -> int:
-        from incidents.events import event_for
-
         entry = TimelineEntry.objects.get(incident=incident, seq=seqs[len(seqs) // 2])
         return len(event_for(entry, restricted=True).wire().encode())
 

@@ -97,7 +97,7 @@
         } catch (err) {
           return;
         }
-        handlers.message(msg);
+        handlers.message(msg, ws);
       };
       ws.onclose = (e) => {
         if (stopped) return;
@@ -216,11 +216,24 @@
     }
     setInterval(renderTyping, 3000);
 
+    // A heartbeat names the newest entry; if we are still short of it a few seconds later (its
+    // live message was lost and nothing came after it), resume from the last one we have.
+    let behindCheck = null;
+    function onHeartbeat(msg, ws) {
+      if (typeof msg.last_seq !== "number" || msg.last_seq <= lastSeq || behindCheck) return;
+      const wanted = msg.last_seq;
+      behindCheck = setTimeout(() => {
+        behindCheck = null;
+        if (lastSeq < wanted && ws.readyState === WebSocket.OPEN) ws.close();
+      }, 5000);
+    }
+
     const socket = liveSocket(() => `${wsBase}/ws/incidents/${incident}/?after=${lastSeq}`, {
-      message(msg) {
+      message(msg, ws) {
         if (typeof msg.seq === "number") onTimeline(msg);
         else if (msg.type === "presence") onPresence(msg);
         else if (msg.type === "typing") onTyping(msg);
+        else if (msg.type === "heartbeat") onHeartbeat(msg, ws);
       },
     });
 

@@ -29,8 +29,10 @@ from config.celery import app
 from config.processes import celery_beat, celery_worker, child_env
 from config.redis_runtime import redis_answers
 from incidents import services
+from incidents.alarms import DEADLINE
 from incidents.benchmarks import bench_user, percentile
-from incidents.models import Alarm, AlarmKind, Deadline, EntryKind, Incident, TimelineEntry
+from incidents.clock.models import Alarm, AlarmKind
+from incidents.models import Deadline, EntryKind, Incident, TimelineEntry
 
 
 class Command(BaseCommand):
@@ -107,7 +109,7 @@ class Command(BaseCommand):
                 workers[0].start()
             end = start + timedelta(seconds=window + opts["grace"])
             while timezone.now() < end:
-                if not Alarm.objects.pending().filter(deadline_id__in=ids, kind=AlarmKind.BREACH).exists():
+                if not Alarm.objects.pending().owned_by(DEADLINE, ids).filter(kind=AlarmKind.BREACH).exists():
                     break
                 time.sleep(0.25)
             time.sleep(2)  # room for duplicates to show
@@ -157,7 +159,9 @@ class Command(BaseCommand):
 
     @staticmethod
     def _figures(deadline_ids: list[int], opts) -> dict:
-        breaches = Alarm.objects.filter(deadline_id__in=deadline_ids, kind=AlarmKind.BREACH, cancelled_at__isnull=True)
+        breaches = Alarm.objects.owned_by(DEADLINE, deadline_ids).filter(
+            kind=AlarmKind.BREACH, cancelled_at__isnull=True
+        )
         handled = list(breaches.filter(handled_at__isnull=False).values_list("handled_at", "fire_at", "handled_via"))
         lateness = [(h - f).total_seconds() for h, f, _ in handled]
         lost = Deadline.objects.filter(pk__in=deadline_ids).exclude(state="breached").count()

@@ -6,9 +6,9 @@ the step on the incident's timeline (who and when; the approvals log). Publishin
 current statement for the audience and meets the deadlines it answers, in the same transaction.
 
 Who may do what (README "One voice"):
-- draft, edit, submit: PR staff (`crisis.draft_statement`) and the incident's spokesperson;
+- draft, edit, submit: PR staff (`voice.draft_statement`) and the incident's spokesperson;
 - approve, reject: the incident's commander, or an admin; where the template asks for a second
-  review, also someone with `crisis.review_statement_legal` (who may reject too);
+  review, also someone with `voice.review_statement_legal` (who may reject too);
 - publish: the commander, the spokesperson, or an admin;
 - withdraw: a published statement — whoever may publish; an unpublished one — its drafter, or
   the commander or an admin.
@@ -31,19 +31,14 @@ from django.utils.translation import pgettext
 
 from config.errors import NotAllowed, RuleBroken
 from incidents import permissions
-from incidents.models import EntryKind, Incident, Severity
-from incidents.services import (
-    display_name,
-    get_visible_incident,
-    lock_incident,
-    meet_deadlines_by_statement,
-    person,
-    record,
-)
+from incidents.models import Incident, Severity
+from incidents.services import get_visible_incident, meet_deadlines_by_statement
+from incidents.timeline import display_name, lock_incident, person, record
 from playbooks import templating
 from playbooks.models import Audience, CrisisKind, StatementPurpose, StatementTemplate
 from playbooks.models import QALine as PlaybookQALine
 
+from . import entries
 from .models import (
     EDITABLE_LINE_STATES,
     EDITABLE_STATEMENT_STATES,
@@ -78,7 +73,7 @@ def may_draft(user, incident: Incident) -> bool:
     """PR staff and the incident's spokesperson draft, edit and submit."""
     if not permissions.may_view(user, incident):
         return False
-    return user.has_perm("crisis.draft_statement") or is_spokesperson(user, incident)
+    return user.has_perm("voice.draft_statement") or is_spokesperson(user, incident)
 
 
 def may_approve(user, incident: Incident) -> bool:
@@ -87,7 +82,7 @@ def may_approve(user, incident: Incident) -> bool:
 
 
 def may_second_review(user, incident: Incident) -> bool:
-    return permissions.may_view(user, incident) and user.has_perm("crisis.review_statement_legal")
+    return permissions.may_view(user, incident) and user.has_perm("voice.review_statement_legal")
 
 
 def may_publish(user, incident: Incident) -> bool:
@@ -340,7 +335,7 @@ def statement_data(statement: Statement, action: str, **extra: Any) -> dict[str,
 
 
 def _record_statement(incident: Incident, statement: Statement, action: str, *, by, text: str = "", **extra) -> None:
-    record(incident, EntryKind.STATEMENT, actor=by, text=text, data=statement_data(statement, action, **extra))
+    record(incident, entries.STATEMENT, actor=by, text=text, data=statement_data(statement, action, **extra))
 
 
 def _revision(statement: Statement, by) -> StatementRevision:
@@ -687,7 +682,7 @@ def line_data(line: QALine, action: str, **extra: Any) -> dict[str, Any]:
 
 
 def _record_line(incident: Incident, line: QALine, action: str, *, by, text: str = "", **extra) -> None:
-    record(incident, EntryKind.QA_LINE, actor=by, text=text, data=line_data(line, action, **extra))
+    record(incident, entries.QA_LINE, actor=by, text=text, data=line_data(line, action, **extra))
 
 
 def _locked_line(line_id: int, user) -> tuple[Incident, QALine]:
@@ -754,7 +749,7 @@ def seed_lines(incident_id: int, *, by, language: str | None = None) -> list[QAL
         if created:
             record(
                 incident,
-                EntryKind.QA_LINE,
+                entries.QA_LINE,
                 actor=by,
                 data={"action": "seeded", "count": len(created), "lines": [line.pk for line in created]},
             )

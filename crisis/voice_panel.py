@@ -16,9 +16,9 @@ from django.urls import reverse
 from incidents.models import Incident
 from playbooks.models import Audience
 
-from . import services
-from .models import QALine, QALineState, Statement, StatementState
-from .textdiff import diff_against
+from .voice import services
+from .voice.models import QALine, QALineState, Statement, StatementState
+from .voice.textdiff import diff_against
 
 
 def voice_context(request: HttpRequest, incident: Incident, *, back_to: str | None = None) -> dict[str, Any]:

@@ -1,10 +1,10 @@
 """Statements and Q&A lines in the admin are for looking only: approving and publishing happen in
-the console (pages or API) through crisis.services, which check who may, lock the incident and
+the console (pages or API) through crisis.voice.services, which check who may, lock the incident and
 write the timeline. Nothing can be added, changed or deleted here."""
 
 from django.contrib import admin
 
-from incidents.admin import ReadOnlyAdminMixin
+from config.admin_base import ReadOnlyAdminMixin, StaffMayLookMixin
 
 from .models import QALine, Statement, StatementRevision
 
@@ -16,13 +16,8 @@ class RevisionInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
 
 
-class StaffMayLook:
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-
 @admin.register(Statement)
-class StatementAdmin(StaffMayLook, ReadOnlyAdminMixin, admin.ModelAdmin):
+class StatementAdmin(StaffMayLookMixin, admin.ModelAdmin):
     list_display = ["id", "incident", "audience", "title", "state", "drafted_by", "approved_by", "published_at"]
     list_filter = ["state", "audience"]
     search_fields = ["title", "body"]
@@ -31,7 +26,7 @@ class StatementAdmin(StaffMayLook, ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(QALine)
-class QALineAdmin(StaffMayLook, ReadOnlyAdminMixin, admin.ModelAdmin):
+class QALineAdmin(StaffMayLookMixin, admin.ModelAdmin):
     list_display = ["id", "incident", "question", "state", "approved_by", "approved_at"]
     list_filter = ["state"]
     search_fields = ["question", "answer"]

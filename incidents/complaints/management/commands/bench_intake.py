@@ -31,7 +31,6 @@ The last line printed is one JSON object with the figures.
 from __future__ import annotations
 
 import http.client
-import importlib
 import itertools
 import json
 import os
@@ -42,7 +41,6 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from django.apps import apps as django_apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Count
@@ -52,6 +50,7 @@ from config.processes import Process, asgi_server, child_env, wait_for
 from config.redis_runtime import free_port, redis_answers
 from incidents import services
 from incidents.benchmarks import bench_user, percentile
+from incidents.complaints.defaults import DEFAULT_RULES, create_default_rules
 from incidents.complaints.models import (
     Complaint,
     ComplaintCategory,
@@ -64,6 +63,7 @@ from incidents.complaints.models import (
     VipFlag,
 )
 from incidents.models import OPEN_STATUSES, EntryKind, Incident, TimelineEntry
+from playbooks.defaults import load_default_playbooks
 
 # --- The workload ----------------------------------------------------------------------------------
 
@@ -395,8 +395,6 @@ class Command(BaseCommand):
 
         check_mix()
         rules = self._rules(say)
-        from playbooks.defaults import load_default_playbooks
-
         load_default_playbooks()  # as `make run` does: escalated incidents run their kind's playbook
         intake_user = bench_user("bench-intake")  # an API client of another system: logs, handles nothing
         token = Token.objects.get_or_create(user=intake_user)[0].key
@@ -546,12 +544,10 @@ class Command(BaseCommand):
 
     @staticmethod
     def _rules(say) -> list[EscalationRule]:
-        """The default rules of migration 0004, created if the table is empty, and all enabled."""
-        defaults = importlib.import_module("incidents.migrations.0004_default_escalation_rules")
-        if not EscalationRule.objects.exists():
-            say("no escalation rules: creating the defaults of migration 0004")
-            defaults.create(django_apps, None)
-        disabled = EscalationRule.objects.filter(enabled=False, trigger__in=[d[1] for d in defaults.DEFAULT_RULES])
+        """The default rules (as the data migration creates them) if the table is empty, all enabled."""
+        if create_default_rules(EscalationRule):
+            say("no escalation rules: created the defaults")
+        disabled = EscalationRule.objects.filter(enabled=False, trigger__in=[d[1] for d in DEFAULT_RULES])
         if disabled.exists():
             say(f"enabling {disabled.count()} disabled escalation rule(s)")
             disabled.update(enabled=True)

@@ -1,0 +1,35 @@
+"""The words of each notification event, registered by the domain that sends it.
+
+A renderer is registered per (topic type, event) — a missed deadline reads differently for an
+incident and for a complaint — and turns the event's data into (subject, body) in the active
+language; the notification is written in each recipient's own language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.utils import translation
+
+Renderer = Callable[[dict[str, Any]], tuple[str, str]]
+
+_renderers: dict[tuple[str, str], Renderer] = {}
+
+
+def register(topic_type: str, event: str, renderer: Renderer) -> None:
+    _renderers[(topic_type, event)] = renderer
+
+
+def registered() -> list[tuple[str, str]]:
+    return sorted(_renderers)
+
+
+def render(topic_type: str, event: str, data: dict[str, Any], language: str) -> tuple[str, str]:
+    try:
+        renderer = _renderers[(topic_type, event)]
+    except KeyError:
+        raise LookupError(f"No texts are registered for {event!r} about {topic_type!r}") from None
+    with translation.override(language):
+        subject, body = renderer(data)
+    return str(subject)[:300], str(body)

@@ -208,9 +208,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.Pages",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.ConsoleSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.StrictJSONParser"],
@@ -225,6 +225,7 @@ SPECTACULAR_SETTINGS = {
     # One name per choice set, so that clients generated from the schema read well.
     "ENUM_NAME_OVERRIDES": {
         "CrisisKindEnum": "playbooks.models.CrisisKind",
+        "IncidentTransitionEnum": "incidents.models.TRANSITION_NAMES",
         "ResponseRoleEnum": "playbooks.models.Role",
         "TaskStateEnum": "incidents.models.TaskState",
         "DeadlineStateEnum": "incidents.models.DeadlineState",

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
@@ -108,11 +108,7 @@ def _complaint_or_404(request: HttpRequest, pk: int) -> Complaint:
 
 def _must_handle(request: HttpRequest, complaint: Complaint) -> None:
     """Permission before the body: a step the user may not take is refused whatever they sent."""
-    if not access.may_handle(request.user, complaint):
-        raise PermissionDenied(
-            _("Only complaint staff at the level of %(level)s or above may handle this complaint.")
-            % {"level": access.level_name(min(complaint.level, TOP_INTERNAL_LEVEL))}
-        )
+    access.HANDLE.check(request.user, complaint)
 
 
 def _attempt(request: HttpRequest, form, call: Callable[[], Any]) -> Any | None:
@@ -306,8 +302,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
 
 
 def complaint_new(request: HttpRequest) -> HttpResponse:
-    if not access.may_log(request.user):
-        raise PermissionDenied(_("Sign in to log complaints."))
+    access.LOG.check(request.user)
     form = IntakeForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -601,8 +596,7 @@ def complaint_reply_given(request: HttpRequest, pk: int, rid: int) -> HttpRespon
 @require_POST
 def complaint_attach(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = _complaint_or_404(request, pk)
-    if not (access.may_handle(request.user, complaint) or complaint.logged_by_id == request.user.pk):
-        raise PermissionDenied(_("Only complaint staff or whoever logged the complaint may attach files to it."))
+    access.ATTACH.check(request.user, complaint)
     form = AttachmentForm(request.POST, request.FILES, prefix="attachment")
     attachment = None
     if form.is_valid():

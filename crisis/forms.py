@@ -1,23 +1,34 @@
+"""The war room's forms. Each is drawn from its command's typed input (the serializer the API
+uses, config.forms) and validated by it; what is here is only how a field looks for a person."""
+
 from __future__ import annotations
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Role, Severity, TaskState
-from incidents.services import MAX_TEXT, display_name
-from playbooks.models import CrisisKind
+from config.forms import SerializerForm
+from incidents.models import Role
+from incidents.serializers import (
+    CommanderSerializer,
+    DeclareSerializer,
+    MeetSerializer,
+    NoteSerializer,
+    RoleSerializer,
+    TaskUpdateSerializer,
+    TransitionSerializer,
+    WaiveSerializer,
+)
+from incidents.timeline import display_name
 
 User = get_user_model()
 
 
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        name = display_name(obj)
-        return name if name == obj.username else f"{name} ({obj.username})"
+def person_label(user) -> str:
+    name = display_name(user)
+    return name if name == user.username else f"{name} ({user.username})"
 
 
 def command_eligible_users():
@@ -33,88 +44,70 @@ def command_eligible_users():
     )
 
 
-class DeclareForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
-    kind = forms.ChoiceField(label=_("Kind of crisis"), choices=CrisisKind.choices)
-    severity = forms.TypedChoiceField(label=_("Severity"), choices=Severity.choices, coerce=int, initial=3)
-    location = forms.CharField(label=_("Location or project (楼盘)"), max_length=200, required=False)
-    summary = forms.CharField(
-        label=_("What is known"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        required=False,
-        max_length=MAX_TEXT,
-    )
-    detected_at = forms.DateTimeField(
-        label=_("Detected at"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_("Leave empty for now."),
-    )
-    restricted = forms.BooleanField(
-        label=_("Restricted"),
-        required=False,
-        help_text=_("Only participants, admins and executives will see it."),
-    )
-    commander = PersonChoiceField(
-        label=_("Commander"),
-        queryset=User.objects.none(),
-        required=False,
-        empty_label=_("— name one later —"),
-    )
+def _people(field: forms.ModelChoiceField, queryset, empty_label=None) -> None:
+    """Offer only `queryset`, each person by name (the command still validates whoever is sent)."""
+    field.queryset = queryset
+    field.label_from_instance = person_label
+    if empty_label is not None:
+        field.empty_label = empty_label
+
+
+class DeclareForm(SerializerForm):
+    serializer_class = DeclareSerializer
+    fields_order = ("title", "kind", "severity", "location", "summary", "detected_at", "restricted", "commander")
+    widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["commander"].queryset = command_eligible_users()
-
-    def clean_detected_at(self):
-        value = self.cleaned_data.get("detected_at")
-        if value and value > timezone.now() + timezone.timedelta(minutes=5):
-            raise forms.ValidationError(_("The detection time cannot be in the future."))
-        return value
+        _people(self.fields["commander"], command_eligible_users(), empty_label=_("— name one later —"))
 
 
-class HandoverForm(forms.Form):
-    user = PersonChoiceField(label=_("New commander"), queryset=User.objects.none())
-    briefing = forms.CharField(
-        label=_("Briefing"),
-        widget=forms.Textarea(attrs={"rows": 6}),
-        required=False,
-        max_length=MAX_TEXT,
-        help_text=_("Situation, objectives and priorities, organisation, resources, communications."),
-    )
+class HandoverForm(SerializerForm):
+    serializer_class = CommanderSerializer
+    widgets = {"briefing": forms.Textarea(attrs={"rows": 6})}
 
     def __init__(self, *args, incident=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        qs = command_eligible_users()
+        people = command_eligible_users()
         if incident is not None and incident.commander_id:
-            qs = qs.exclude(pk=incident.commander_id)
-            self.fields["briefing"].required = True
-        self.fields["user"].queryset = qs
+            people = people.exclude(pk=incident.commander_id)
+            self.fields["briefing"].required = True  # the service insists too: a hand-over is briefed
+        _people(self.fields["user"], people)
 
 
-class RoleForm(forms.Form):
-    user = PersonChoiceField(label=_("Person"), queryset=User.objects.filter(is_active=True).order_by("username"))
-    role = forms.ChoiceField(label=_("Role"), choices=[c for c in Role.choices if c[0] != Role.COMMANDER])
-    briefing = forms.CharField(label=_("Briefing"), required=False, max_length=MAX_TEXT)
+class RoleForm(SerializerForm):
+    serializer_class = RoleSerializer
+    widgets = {"briefing": forms.TextInput}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _people(self.fields["user"], User.objects.filter(is_active=True).order_by("username"))
+        # Command changes hands on its own page, with a briefing (the hand-over).
+        self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.COMMANDER]
 
 
-class NoteForm(forms.Form):
-    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), max_length=MAX_TEXT, strip=True)
+class NoteForm(SerializerForm):
+    serializer_class = NoteSerializer
+    widgets = {"text": forms.Textarea(attrs={"rows": 2})}
 
 
-class TransitionForm(forms.Form):
-    transition = forms.CharField(max_length=40, widget=forms.HiddenInput)
-    note = forms.CharField(label=_("Note"), required=False, max_length=MAX_TEXT)
+class TransitionForm(SerializerForm):
+    serializer_class = TransitionSerializer
+    widgets = {"transition": forms.HiddenInput, "note": forms.TextInput}
 
 
-class TaskForm(forms.Form):
-    state = forms.ChoiceField(choices=TaskState.choices)
-    note = forms.CharField(label=_("Note or reason"), required=False, max_length=MAX_TEXT)
+class TaskForm(SerializerForm):
+    serializer_class = TaskUpdateSerializer
+    fields_order = ("state", "note")
+    widgets = {"note": forms.TextInput}
 
 
-class DeadlineForm(forms.Form):
-    action = forms.ChoiceField(choices=[("meet", _("Met")), ("waive", _("Waive"))])
-    text = forms.CharField(label=_("Evidence or reason"), max_length=MAX_TEXT)
+class MeetForm(SerializerForm):
+    serializer_class = MeetSerializer
+
+
+class WaiveForm(SerializerForm):
+    serializer_class = WaiveSerializer
 
 
 class PreferenceForm(forms.Form):

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
 from config.errors import RuleBroken
@@ -33,4 +33,7 @@ def call_service(request: HttpRequest, form, call: Callable[[], Any], *, refusal
         if not refusal_as_message:
             raise
         messages.error(request, str(exc) or _("You may not do that."))
+    except ObjectDoesNotExist:
+        # Whatever the page named is gone, or was never there, or is not the caller's to see.
+        raise Http404(_("Not found.")) from None
     return None

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from incidents import permissions, services
+from incidents import permissions, policy, services
 from incidents.models import OPEN_STATUSES, Deadline, DeadlineState, Incident, Status
 from incidents.notify import delivery as notify
 from playbooks.models import CrisisKind
@@ -90,8 +89,7 @@ def board_table(request: HttpRequest) -> HttpResponse:
 
 
 def declare(request: HttpRequest) -> HttpResponse:
-    if not permissions.may_declare(request.user):
-        raise PermissionDenied(_("You may not declare incidents."))
+    policy.DECLARE.check(request.user)
     form = DeclareForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         incident = call_service(request, form, lambda: services.declare_incident(by=request.user, **form.cleaned_data))
@@ -103,15 +101,14 @@ def declare(request: HttpRequest) -> HttpResponse:
 
 def handover(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
-    if not permissions.may_change_command(request.user, incident):
-        raise PermissionDenied(_("Only the commander or an admin may hand over command."))
+    policy.CHANGE_COMMAND.check(request.user, incident)
     form = HandoverForm(request.POST or None, incident=incident)
     if request.method == "POST" and form.is_valid():
         done = call_service(
             request,
             form,
             lambda: services.change_command(
-                pk, by=request.user, to=form.cleaned_data["user"], briefing=form.cleaned_data["briefing"]
+                pk, by=request.user, to=form.cleaned_data["user"], briefing=form.cleaned_data.get("briefing", "")
             ),
         )
         if done is not None:

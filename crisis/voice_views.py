@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -83,8 +82,7 @@ def statement_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Draft a statement: choose audience and template, see it filled, edit, compare with the
     current statement, save (and submit)."""
     incident = _incident_or_404(request, pk)
-    if not services.may_draft(request.user, incident):
-        raise PermissionDenied(_("Only PR staff or the incident's spokesperson may draft statements."))
+    services.DRAFT.check(request.user, incident)
     language = services.language_of(request.LANGUAGE_CODE)
     start = StartDraftForm(request.GET or None, incident=incident, initial={"language": language})
     draft: DraftForm | None = None

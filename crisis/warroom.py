@@ -11,19 +11,19 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from incidents import permissions, services, timeline
+from incidents import permissions, policy, services, timeline
 from incidents.alarms import FIRST_HOUR_AFTER
-from incidents.models import Deadline, Incident, Task, TimelineEntry
+from incidents.models import Deadline, Incident, RoleAssignment, Task, TimelineEntry
 
 from .complaint_views import complaints_panel_context
-from .forms import DeadlineForm, NoteForm, RoleForm, TaskForm, TransitionForm
+from .forms import MeetForm, NoteForm, RoleForm, TaskForm, TransitionForm, WaiveForm
 from .service_calls import call_service
 from .views import _incident_or_404
 from .voice_panel import voice_context
@@ -59,7 +59,7 @@ def header_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
 def deadlines_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     return {
         "deadlines": list(Deadline.objects.filter(incident=incident).select_related("met_by").order_by("due_at", "pk")),
-        "may_meet": incident.is_open and services.may_meet_deadline(request.user, incident),
+        "may_meet": incident.is_open and policy.MEET_DEADLINE(request.user, incident),
     }
 
 
@@ -71,7 +71,7 @@ def checklist_context(request: HttpRequest, incident: Incident) -> dict[str, Any
     user, directs = request.user, permissions.directs(request.user, incident)
     my_roles = {role for user_id, role in assignments if user_id == user.pk}
     for task in tasks:
-        # The same rule as services.may_work_task, from rows already loaded (no query per task).
+        # The same rule as policy.works_task, from rows already loaded (no query per task).
         task.workable = incident.is_open and (directs or task.assignee_id == user.pk or task.owner_role in my_roles)
     return {"tasks": tasks}
 
@@ -166,7 +166,7 @@ def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             None,
             lambda: services.transition_incident(
-                pk, by=request.user, name=form.cleaned_data["transition"], note=form.cleaned_data["note"]
+                pk, by=request.user, name=form.cleaned_data["transition"], note=form.cleaned_data.get("note", "")
             ),
         )
         if done is not None:
@@ -181,7 +181,7 @@ def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
     _incident_or_404(request, pk)
     form = NoteForm(request.POST)
     if form.is_valid():
-        call_service(request, form, lambda: services.add_note(pk, by=request.user, text=form.cleaned_data["text"]))
+        call_service(request, form, lambda: services.add_note(pk, by=request.user, **form.cleaned_data))
     if form.errors and request.htmx:
         return HttpResponse(" ".join(e for errors in form.errors.values() for e in errors), status=400)
     _form_errors(request, form)
@@ -204,6 +204,7 @@ def incident_role(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def role_end(request: HttpRequest, pk: int, assignment_id: int) -> HttpResponse:
     _incident_or_404(request, pk)
+    get_object_or_404(RoleAssignment, pk=assignment_id, incident_id=pk)
     if call_service(request, None, lambda: services.end_role(assignment_id, by=request.user)) is not None:
         messages.success(request, _("Role ended."))
     return _after_action(request, pk, "roles", "#panel-roles")
@@ -212,15 +213,10 @@ def role_end(request: HttpRequest, pk: int, assignment_id: int) -> HttpResponse:
 @require_POST
 def task_update(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
     _incident_or_404(request, pk)
+    get_object_or_404(Task, pk=task_id, incident_id=pk)
     form = TaskForm(request.POST)
     if form.is_valid():
-        call_service(
-            request,
-            form,
-            lambda: services.update_task(
-                task_id, by=request.user, state=form.cleaned_data["state"], note=form.cleaned_data["note"]
-            ),
-        )
+        call_service(request, form, lambda: services.update_task(task_id, by=request.user, **form.cleaned_data))
     _form_errors(request, form)
     return _after_action(request, pk, "checklist", "#panel-checklist")
 
@@ -228,13 +224,15 @@ def task_update(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
 @require_POST
 def deadline_update(request: HttpRequest, pk: int, deadline_id: int) -> HttpResponse:
     _incident_or_404(request, pk)
-    form = DeadlineForm(request.POST)
+    get_object_or_404(Deadline, pk=deadline_id, incident_id=pk)
+    # One text box, two commands: the button pressed says which, and the text is its input.
+    text = request.POST.get("text", "")
+    if request.POST.get("action") == "waive":
+        form, service = WaiveForm({"reason": text}), services.waive_deadline
+    else:
+        form, service = MeetForm({"evidence": text}), services.meet_deadline
     if form.is_valid():
-        text = form.cleaned_data["text"]
-        if form.cleaned_data["action"] == "meet":
-            call = lambda: services.meet_deadline(deadline_id, by=request.user, evidence=text)  # noqa: E731
-        else:
-            call = lambda: services.waive_deadline(deadline_id, by=request.user, reason=text)  # noqa: E731
+        call = lambda: service(deadline_id, by=request.user, **form.cleaned_data)  # noqa: E731
         if call_service(request, form, call) is not None:
             messages.success(request, _("Deadline updated."))
     _form_errors(request, form)

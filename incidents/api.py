@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ClassVar
+
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -13,9 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import NotAllowed
+from config.commands import Permission, validated
 
-from . import permissions, services
+from . import policy, services
 from .models import Deadline, Incident, RoleAssignment, Status, Task, TimelineEntry
 from .notify import delivery as notify
 from .serializers import (
@@ -85,11 +88,8 @@ class IncidentListCreate(generics.ListAPIView):
 
     @extend_schema(request=DeclareSerializer, responses={201: IncidentDetailSerializer})
     def post(self, request: Request) -> Response:
-        if not permissions.may_declare(request.user):
-            raise NotAllowed(_("You may not declare incidents."))
-        body = DeclareSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        incident = services.declare_incident(by=request.user, **body.validated_data)
+        policy.DECLARE.check(request.user)
+        incident = services.declare_incident(by=request.user, **validated(DeclareSerializer, request.data))
         return Response(IncidentDetailSerializer(incident, context={"request": request}).data, status=201)
 
 
@@ -108,46 +108,26 @@ def _detail(request: Request, pk: int, code: int = 200) -> Response:
 class IncidentTransition(APIView):
     @extend_schema(request=TransitionSerializer, responses=IncidentDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        incident = services.get_visible_incident(pk, request.user)
-        if not (permissions.directs(request.user, incident) or permissions.may_command(request.user)):
-            raise NotAllowed(_("Only the commander or an admin may change this incident's status."))
-        body = TransitionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        services.transition_incident(
-            pk,
-            by=request.user,
-            name=body.validated_data["transition"],
-            note=body.validated_data.get("note", ""),
-        )
+        policy.CHANGE_STATUS.check(request.user, services.get_visible_incident(pk, request.user))
+        body = validated(TransitionSerializer, request.data)
+        services.transition_incident(pk, by=request.user, name=body["transition"], note=body.get("note", ""))
         return _detail(request, pk)
 
 
 class IncidentCommander(APIView):
     @extend_schema(request=CommanderSerializer, responses=IncidentDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        services.get_visible_incident(pk, request.user)
-        if not (permissions.may_command(request.user) or permissions.is_admin(request.user)):
-            raise NotAllowed(_("You may not command incidents."))
-        body = CommanderSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        services.change_command(
-            pk,
-            by=request.user,
-            to=body.validated_data["user"],
-            briefing=body.validated_data.get("briefing", ""),
-        )
+        policy.TAKE_COMMAND.check(request.user, services.get_visible_incident(pk, request.user))
+        body = validated(CommanderSerializer, request.data)
+        services.change_command(pk, by=request.user, to=body["user"], briefing=body.get("briefing", ""))
         return _detail(request, pk)
 
 
 class IncidentRoles(APIView):
     @extend_schema(request=RoleSerializer, responses={201: IncidentDetailSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        incident = services.get_visible_incident(pk, request.user)
-        if not permissions.directs(request.user, incident):
-            raise NotAllowed(_("Only the commander or an admin may assign roles."))
-        body = RoleSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        services.assign_role(pk, by=request.user, **body.validated_data)
+        policy.ASSIGN_ROLE.check(request.user, services.get_visible_incident(pk, request.user))
+        services.assign_role(pk, by=request.user, **validated(RoleSerializer, request.data))
         return _detail(request, pk, 201)
 
 
@@ -156,8 +136,7 @@ class RoleEnd(APIView):
     def post(self, request: Request, pk: int) -> Response:
         assignment = RoleAssignment.objects.get(pk=pk)
         incident = services.get_visible_incident(assignment.incident_id, request.user)
-        if not permissions.directs(request.user, incident):
-            raise NotAllowed(_("Only the commander or an admin may end roles."))
+        policy.END_ROLE.check(request.user, incident)
         services.end_role(pk, by=request.user)
         return _detail(request, incident.pk)
 
@@ -205,12 +184,8 @@ class IncidentTimeline(APIView):
 class IncidentNotes(APIView):
     @extend_schema(request=NoteSerializer, responses={201: TimelineEntrySerializer})
     def post(self, request: Request, pk: int) -> Response:
-        incident = services.get_visible_incident(pk, request.user)
-        if not permissions.may_note(request.user, incident):
-            raise NotAllowed(_("You may not add notes to this incident."))
-        body = NoteSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        entry = services.add_note(pk, by=request.user, text=body.validated_data["text"])
+        policy.ADD_NOTE.check(request.user, services.get_visible_incident(pk, request.user))
+        entry = services.add_note(pk, by=request.user, **validated(NoteSerializer, request.data))
         return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -263,14 +238,8 @@ class TaskDetail(APIView):
 
     @extend_schema(request=TaskUpdateSerializer, responses=TaskSerializer)
     def patch(self, request: Request, pk: int) -> Response:
-        task = self._task(request, pk)
-        incident = task.incident
-        if not (services.may_work_task(request.user, incident, task) or permissions.directs(request.user, incident)):
-            raise NotAllowed(_("Only the commander, an admin, the assignee or the owning role may do this task."))
-        body = TaskUpdateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        changes = dict(body.validated_data)
-        task = services.update_task(pk, by=request.user, **changes)
+        policy.WORK_TASK.check(request.user, self._task(request, pk))
+        task = services.update_task(pk, by=request.user, **validated(TaskUpdateSerializer, request.data))
         return Response(TaskSerializer(task).data)
 
 
@@ -283,12 +252,8 @@ class IncidentDeadlines(generics.ListAPIView):
 
     @extend_schema(request=AddDeadlineSerializer, responses={201: DeadlineSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        incident = services.get_visible_incident(pk, request.user)
-        if not permissions.directs(request.user, incident):
-            raise NotAllowed(_("Only the commander or an admin may add a deadline."))
-        body = AddDeadlineSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        deadline = services.add_deadline(pk, by=request.user, **body.validated_data)
+        policy.ADD_DEADLINE.check(request.user, services.get_visible_incident(pk, request.user))
+        deadline = services.add_deadline(pk, by=request.user, **validated(AddDeadlineSerializer, request.data))
         return Response(DeadlineSerializer(deadline).data, status=201)
 
 
@@ -298,37 +263,33 @@ def _visible_deadline(request: Request, pk: int) -> Deadline:
     return deadline
 
 
-class DeadlineMeet(APIView):
-    @extend_schema(request=MeetSerializer, responses=DeadlineSerializer)
+class DeadlineStep(APIView):
+    """Meet, waive or move a deadline: find it (404), check who may (403), read the body (400),
+    and let the service decide (409)."""
+
+    may: ClassVar[Permission]
+    body: ClassVar[type[serializers.Serializer]]
+    service: ClassVar[Callable[..., Deadline]]
+
     def post(self, request: Request, pk: int) -> Response:
-        deadline = _visible_deadline(request, pk)
-        if not services.may_meet_deadline(request.user, deadline.incident):
-            raise NotAllowed(_("Only the commander, an admin or someone with a role in this incident may do this."))
-        body = MeetSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        return Response(DeadlineSerializer(services.meet_deadline(pk, by=request.user, **body.validated_data)).data)
+        self.may.check(request.user, _visible_deadline(request, pk).incident)
+        deadline = type(self).service(pk, by=request.user, **validated(self.body, request.data))
+        return Response(DeadlineSerializer(deadline).data)
 
 
-class DeadlineWaive(APIView):
-    @extend_schema(request=WaiveSerializer, responses=DeadlineSerializer)
-    def post(self, request: Request, pk: int) -> Response:
-        deadline = _visible_deadline(request, pk)
-        if not permissions.directs(request.user, deadline.incident):
-            raise NotAllowed(_("Only the commander or an admin may waive a deadline."))
-        body = WaiveSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        return Response(DeadlineSerializer(services.waive_deadline(pk, by=request.user, **body.validated_data)).data)
+@extend_schema(request=MeetSerializer, responses=DeadlineSerializer)
+class DeadlineMeet(DeadlineStep):
+    may, body, service = policy.MEET_DEADLINE, MeetSerializer, services.meet_deadline
 
 
-class DeadlineMove(APIView):
-    @extend_schema(request=MoveSerializer, responses=DeadlineSerializer)
-    def post(self, request: Request, pk: int) -> Response:
-        deadline = _visible_deadline(request, pk)
-        if not permissions.directs(request.user, deadline.incident):
-            raise NotAllowed(_("Only the commander or an admin may move a deadline."))
-        body = MoveSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        return Response(DeadlineSerializer(services.move_deadline(pk, by=request.user, **body.validated_data)).data)
+@extend_schema(request=WaiveSerializer, responses=DeadlineSerializer)
+class DeadlineWaive(DeadlineStep):
+    may, body, service = policy.WAIVE_DEADLINE, WaiveSerializer, services.waive_deadline
+
+
+@extend_schema(request=MoveSerializer, responses=DeadlineSerializer)
+class DeadlineMove(DeadlineStep):
+    may, body, service = policy.MOVE_DEADLINE, MoveSerializer, services.move_deadline
 
 
 class MyNotifications(generics.ListAPIView):

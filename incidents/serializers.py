@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.dates import MomentField
 from config.serializers import ModelSerializer
 from playbooks.models import Audience, CrisisKind, EscalationTarget, PlaybookVersion, VersionState
 
@@ -105,17 +106,36 @@ class IncidentDetailSerializer(IncidentSerializer):
         return AssignmentSerializer(active, many=True).data
 
 
-class DeclareSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=CrisisKind.choices)
-    severity = serializers.ChoiceField(choices=Severity.choices)
-    title = serializers.CharField(max_length=200)
-    summary = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TEXT)
-    location = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    detected_at = serializers.DateTimeField(required=False)
-    restricted = serializers.BooleanField(required=False, default=False)
-    commander = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+# The typed inputs of the write use cases: the API validates bodies with them, the page forms are
+# drawn from them (config.forms), and the OpenAPI schema describes them.
+
+
+def _text(label, *, required: bool = False, max_length: int = services.MAX_TEXT, **kwargs) -> serializers.CharField:
+    return serializers.CharField(
+        label=label, required=required, allow_blank=not required, max_length=max_length, **kwargs
     )
+
+
+def _active_user(label, **kwargs) -> serializers.PrimaryKeyRelatedField:
+    return serializers.PrimaryKeyRelatedField(label=label, queryset=User.objects.filter(is_active=True), **kwargs)
+
+
+class DeclareSerializer(serializers.Serializer):
+    title = _text(_("Title"), required=True, max_length=200)
+    kind = serializers.ChoiceField(label=_("Kind of crisis"), choices=CrisisKind.choices)
+    severity = serializers.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.SERIOUS)
+    location = _text(_("Location or project (楼盘)"), max_length=200)
+    summary = _text(_("What is known"))
+    detected_at = MomentField(
+        label=_("Detected at"), required=False, help_text=_("When it was first noticed; now if left out.")
+    )
+    restricted = serializers.BooleanField(
+        label=_("Restricted"),
+        required=False,
+        default=False,
+        help_text=_("Only participants, admins and executives will see it."),
+    )
+    commander = _active_user(_("Commander"), required=False, allow_null=True)
     playbook_version = serializers.PrimaryKeyRelatedField(
         queryset=PlaybookVersion.objects.filter(state=VersionState.PUBLISHED),
         required=False,
@@ -125,23 +145,26 @@ class DeclareSerializer(serializers.Serializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    transition = serializers.CharField(max_length=40)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TEXT)
+    transition = serializers.ChoiceField(label=_("Step"), choices=TRANSITION_NAMES)
+    note = _text(_("Note"))
 
 
 class CommanderSerializer(serializers.Serializer):
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
-    briefing = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TEXT)
+    user = _active_user(_("New commander"))
+    briefing = _text(
+        _("Briefing"),
+        help_text=_("Situation, objectives and priorities, organisation, resources, communications."),
+    )
 
 
 class RoleSerializer(serializers.Serializer):
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
-    role = serializers.ChoiceField(choices=Role.choices)
-    briefing = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TEXT)
+    user = _active_user(_("Person"))
+    role = serializers.ChoiceField(label=_("Role"), choices=Role.choices)
+    briefing = _text(_("Briefing"))
 
 
 class NoteSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=services.MAX_TEXT, help_text=_("The note, as plain text."))
+    text = _text(_("Note"), required=True, help_text=_("The note, as plain text."))
 
 
 class TimelineEntrySerializer(ModelSerializer):
@@ -178,11 +201,9 @@ class TaskSerializer(ModelSerializer):
 
 
 class TaskUpdateSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=TaskState.choices, required=False)
-    assignee = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
-    )
-    note = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TEXT)
+    state = serializers.ChoiceField(label=_("State"), choices=TaskState.choices, required=False)
+    assignee = _active_user(_("Assignee"), required=False, allow_null=True)
+    note = _text(_("Note or reason"))
 
 
 class DeadlineSerializer(ModelSerializer):
@@ -198,17 +219,17 @@ class DeadlineSerializer(ModelSerializer):
 
 
 class MeetSerializer(serializers.Serializer):
-    evidence = serializers.CharField(max_length=services.MAX_TEXT, help_text=_("What was delivered, to whom, how."))
-    evidence_ref = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    evidence = _text(_("Evidence"), required=True, help_text=_("What was delivered, to whom, how."))
+    evidence_ref = _text(_("Reference"), max_length=100)
 
 
 class WaiveSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=services.MAX_TEXT)
+    reason = _text(_("Reason"), required=True)
 
 
 class MoveSerializer(serializers.Serializer):
-    due_at = serializers.DateTimeField(help_text=_("The new due time, ISO-8601 with a time zone."))
-    reason = serializers.CharField(max_length=services.MAX_TEXT)
+    due_at = MomentField(label=_("New due time"))
+    reason = _text(_("Reason"), required=True)
 
 
 class NotificationSerializer(ModelSerializer):
@@ -231,14 +252,14 @@ class NotificationSerializer(ModelSerializer):
 
 
 class AddDeadlineSerializer(serializers.Serializer):
-    audience = serializers.ChoiceField(choices=Audience.choices)
-    title = serializers.CharField(max_length=200)
-    due_at = serializers.DateTimeField()
+    audience = serializers.ChoiceField(label=_("Audience"), choices=Audience.choices)
+    title = _text(_("What is owed"), required=True, max_length=200)
+    due_at = MomentField(label=_("Due at"))
     remind_before_minutes = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=60 * 24 * 60), required=False, max_length=10
     )
     escalate_to = serializers.ListField(
         child=serializers.ChoiceField(choices=EscalationTarget.choices), required=False, max_length=10
     )
-    source = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TEXT)
+    source = _text(_("Legal or policy source"))
     met_by_statement = serializers.BooleanField(required=False, default=False)

@@ -17,7 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from config.errors import NotAllowed, RuleBroken
+from config import dates
+from config.errors import RuleBroken
+from config.text import clean_text
 from playbooks import services as playbook_services
 from playbooks.models import (
     Audience,
@@ -30,7 +32,7 @@ from playbooks.models import (
     VersionState,
 )
 
-from . import alarms, permissions
+from . import alarms, permissions, policy
 from .alarms import deadline_data, task_data
 from .clock import workdays
 from .models import (
@@ -77,16 +79,24 @@ def transition_labels() -> dict[str, str]:
 
 
 def _clean_text(value: Any, field: str, *, required: bool, max_length: int = MAX_TEXT) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationError({field: _("Must be text.")})
-    value = value.strip()
-    if required and not value:
-        raise ValidationError({field: _("This field is required.")})
-    if len(value) > max_length:
-        raise ValidationError({field: _("At most %(n)d characters.") % {"n": max_length}})
-    return value
+    return clean_text(value, field, required=required, max_length=max_length)
+
+
+def moment_error(value: datetime | None) -> str | None:
+    """Why a moment someone gave is not acceptable (missing, without a zone, out of range)."""
+    if value is None or timezone.is_naive(value):
+        return _("Give a date and time with its time zone.")
+    return dates.range_error(value)
+
+
+def _cannot_command(user) -> str:
+    return _("%(name)s may not command incidents.") % {"name": display_name(user)}
+
+
+def require_open(incident: Incident) -> None:
+    """Closed and stood-down incidents are history: nothing more is done in them."""
+    if not incident.is_open:
+        raise RuleBroken(_("The incident is %(status)s.") % {"status": incident.get_status_display()})
 
 
 # --- Declaring -------------------------------------------------------------------------------------
@@ -112,8 +122,8 @@ def declare_incident(
 
     `trigger` describes an escalation rule that declares the incident on `by`'s behalf (a complaint
     logged by anyone may open one): the admins who wrote the rule authorised it."""
-    if trigger is None and not permissions.may_declare(by):
-        raise NotAllowed(_("You may not declare incidents."))
+    if trigger is None:
+        policy.DECLARE.check(by)
     now = timezone.now()
     errors: dict[str, str] = {}
     if kind not in CrisisKind.values:
@@ -130,8 +140,10 @@ def declare_incident(
         detected_at = now
     elif detected_at > now + DETECTION_SKEW:
         errors["detected_at"] = _("The detection time cannot be in the future.")
+    elif error := moment_error(detected_at):
+        errors["detected_at"] = error
     if commander is not None and not permissions.may_command(commander):
-        errors["commander"] = _("%(name)s may not command incidents.") % {"name": display_name(commander)}
+        errors["commander"] = _cannot_command(commander)
     if playbook_version is None and kind in CrisisKind.values:
         playbook_version = playbook_services.published_for_kind(kind)
     elif playbook_version is not None and playbook_version.state != VersionState.PUBLISHED:
@@ -252,7 +264,7 @@ def transition_incident(incident_id: int, *, by, name: str, note: str = "") -> I
             raise Incident.DoesNotExist
         spec = next(t for t in incident.get_all_status_transitions() if t.name == name)
         if not spec.has_perm(incident, by):
-            raise NotAllowed(_("Only the commander or an admin may change this incident's status."))
+            raise policy.CHANGE_STATUS.refused(by, incident)
         method = getattr(incident, name)
         if not can_proceed(method, check_conditions=False):
             raise RuleBroken(
@@ -299,18 +311,16 @@ def change_command(incident_id: int, *, by, to, briefing: str = "") -> Incident:
         incident = lock_incident(incident_id)
         if not permissions.may_view(by, incident):
             raise Incident.DoesNotExist
-        if not (permissions.may_command(by) or permissions.is_admin(by)):
-            raise NotAllowed(_("You may not command incidents."))
+        policy.TAKE_COMMAND.check(by)
         if incident.commander_id is not None and not permissions.directs(by, incident):
             raise RuleBroken(
                 _("%(name)s commands this incident now; only they or an admin can hand over command.")
                 % {"name": display_name(incident.commander)},
                 commander=person(incident.commander),
             )
-        if not incident.is_open:
-            raise RuleBroken(_("The incident is %(status)s.") % {"status": incident.get_status_display()})
+        require_open(incident)
         if not permissions.may_command(to):
-            raise ValidationError({"user": _("%(name)s may not command incidents.") % {"name": display_name(to)}})
+            raise ValidationError({"user": _cannot_command(to)})
         if incident.commander_id == to.pk:
             raise RuleBroken(
                 _("%(name)s already commands this incident.") % {"name": display_name(to)},
@@ -382,10 +392,8 @@ def assign_role(incident_id: int, *, by, user, role: str, briefing: str = "") ->
         incident = lock_incident(incident_id)
         if not permissions.may_view(by, incident):
             raise Incident.DoesNotExist
-        if not permissions.directs(by, incident):
-            raise NotAllowed(_("Only the commander or an admin may assign roles."))
-        if not incident.is_open:
-            raise RuleBroken(_("The incident is %(status)s.") % {"status": incident.get_status_display()})
+        policy.ASSIGN_ROLE.check(by, incident)
+        require_open(incident)
         if not user.is_active:
             raise ValidationError({"user": _("This account is disabled.")})
         if RoleAssignment.objects.filter(incident=incident, user=user, role=role, ended_at__isnull=True).exists():
@@ -428,8 +436,7 @@ def end_role(assignment_id: int, *, by) -> RoleAssignment:
         incident = lock_incident(assignment.incident_id)
         if not permissions.may_view(by, incident):
             raise Incident.DoesNotExist
-        if not permissions.directs(by, incident):
-            raise NotAllowed(_("Only the commander or an admin may end roles."))
+        policy.END_ROLE.check(by, incident)
         assignment.refresh_from_db()
         if assignment.ended_at is not None:
             raise RuleBroken(_("This role has already ended."))
@@ -477,19 +484,6 @@ def _complete_automatically(incident: Incident, trigger: str, *, by) -> None:
         _finish_task(incident, task, by=by, state=TaskState.DONE, note="")
 
 
-def holds_role(user, incident: Incident, role: str | None = None) -> bool:
-    active = RoleAssignment.objects.filter(incident=incident, user=user, ended_at__isnull=True)
-    return (active.filter(role=role) if role else active).exists()
-
-
-def may_work_task(user, incident: Incident, task: Task) -> bool:
-    return (
-        permissions.directs(user, incident)
-        or (task.assignee_id is not None and task.assignee_id == user.pk)
-        or holds_role(user, incident, task.owner_role)
-    )
-
-
 _UNSET: Any = object()
 
 
@@ -505,8 +499,7 @@ def update_task(task_id: int, *, by, state: str | None = None, assignee=_UNSET, 
             raise Task.DoesNotExist
         task = Task.objects.select_related("assignee").get(pk=task_id)
         if assignee is not _UNSET:
-            if not permissions.directs(by, incident):
-                raise NotAllowed(_("Only the commander or an admin may assign tasks."))
+            policy.ASSIGN_TASK.check(by, incident)
             if assignee is not None and not assignee.is_active:
                 raise ValidationError({"assignee": _("This account is disabled.")})
             if assignee != task.assignee:
@@ -515,21 +508,17 @@ def update_task(task_id: int, *, by, state: str | None = None, assignee=_UNSET, 
                 record(incident, EntryKind.TASK, actor=by, data=task_data(task, change="assigned"))
         if state is None or state == task.state:
             return task
-        if not incident.is_open:
-            raise RuleBroken(_("The incident is %(status)s.") % {"status": incident.get_status_display()})
+        require_open(incident)
         if state == TaskState.DONE:
-            if not may_work_task(by, incident, task):
-                raise NotAllowed(_("Only the commander, an admin, the assignee or the owning role may do this task."))
+            policy.WORK_TASK.check(by, task)
             _finish_task(incident, task, by=by, state=state, note=note)
         elif state == TaskState.SKIPPED:
-            if not permissions.directs(by, incident):
-                raise NotAllowed(_("Only the commander or an admin may skip a task."))
+            policy.SKIP_TASK.check(by, incident)
             if task.required and not note:
                 raise ValidationError({"note": _("Skipping a required step needs a reason.")})
             _finish_task(incident, task, by=by, state=state, note=note)
         else:  # reopen
-            if not may_work_task(by, incident, task):
-                raise NotAllowed(_("Only the commander, an admin, the assignee or the owning role may do this task."))
+            policy.WORK_TASK.check(by, task)
             task.state = TaskState.OPEN
             task.completed_by = None
             task.completed_at = None
@@ -543,10 +532,6 @@ def update_task(task_id: int, *, by, state: str | None = None, assignee=_UNSET, 
 # --- Deadlines -----------------------------------------------------------------------------------------
 
 
-def may_meet_deadline(user, incident: Incident) -> bool:
-    return permissions.directs(user, incident) or holds_role(user, incident)
-
-
 def meet_deadline(deadline_id: int, *, by, evidence: str, evidence_ref: str = "") -> Deadline:
     """Record that what was owed has been delivered, with the evidence (what was sent, to whom)."""
     evidence = _clean_text(evidence, "evidence", required=True)
@@ -555,8 +540,7 @@ def meet_deadline(deadline_id: int, *, by, evidence: str, evidence_ref: str = ""
         incident = lock_incident(deadline.incident_id)
         if not permissions.may_view(by, incident):
             raise Deadline.DoesNotExist
-        if not may_meet_deadline(by, incident):
-            raise NotAllowed(_("Only the commander, an admin or someone with a role in this incident may do this."))
+        policy.MEET_DEADLINE.check(by, incident)
         return _meet(incident, deadline_id, by=by, evidence=evidence, evidence_ref=evidence_ref)
 
 
@@ -603,8 +587,7 @@ def waive_deadline(deadline_id: int, *, by, reason: str) -> Deadline:
         incident = lock_incident(deadline.incident_id)
         if not permissions.may_view(by, incident):
             raise Deadline.DoesNotExist
-        if not permissions.directs(by, incident):
-            raise NotAllowed(_("Only the commander or an admin may waive a deadline."))
+        policy.WAIVE_DEADLINE.check(by, incident)
         deadline = Deadline.objects.get(pk=deadline_id)
         if deadline.state != DeadlineState.PENDING:
             raise RuleBroken(
@@ -640,8 +623,8 @@ def add_deadline(
         source = _clean_text(source, "source", required=False)
     except ValidationError as exc:
         errors.update({k: v[0] for k, v in exc.message_dict.items()})
-    if due_at is None or timezone.is_naive(due_at):
-        errors["due_at"] = _("Give a date and time with its time zone.")
+    if error := moment_error(due_at):
+        errors["due_at"] = error
     leads = remind_before_minutes or []
     if any(not isinstance(n, int) or isinstance(n, bool) or n <= 0 for n in leads):
         errors["remind_before_minutes"] = _("Reminder lead times are whole numbers of minutes above zero.")
@@ -654,10 +637,8 @@ def add_deadline(
         incident = lock_incident(incident_id)
         if not permissions.may_view(by, incident):
             raise Incident.DoesNotExist
-        if not permissions.directs(by, incident):
-            raise NotAllowed(_("Only the commander or an admin may add a deadline."))
-        if not incident.is_open:
-            raise RuleBroken(_("The incident is %(status)s.") % {"status": incident.get_status_display()})
+        policy.ADD_DEADLINE.check(by, incident)
+        require_open(incident)
         deadline = Deadline.objects.create(
             incident=incident,
             audience=audience,
@@ -678,15 +659,14 @@ def move_deadline(deadline_id: int, *, by, due_at: datetime, reason: str) -> Dea
     """Give a pending deadline a new due time (e.g. the regulator granted an extension). Its
     reminders and breach follow it; alarms already handed to Celery become harmless."""
     reason = _clean_text(reason, "reason", required=True)
-    if due_at is None or timezone.is_naive(due_at):
-        raise ValidationError({"due_at": _("Give a date and time with its time zone.")})
+    if error := moment_error(due_at):
+        raise ValidationError({"due_at": error})
     deadline = Deadline.objects.get(pk=deadline_id)
     with transaction.atomic():
         incident = lock_incident(deadline.incident_id)
         if not permissions.may_view(by, incident):
             raise Deadline.DoesNotExist
-        if not permissions.directs(by, incident):
-            raise NotAllowed(_("Only the commander or an admin may move a deadline."))
+        policy.MOVE_DEADLINE.check(by, incident)
         deadline = Deadline.objects.get(pk=deadline_id)
         if deadline.state != DeadlineState.PENDING:
             raise RuleBroken(

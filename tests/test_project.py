@@ -35,8 +35,11 @@ LAYERS = [
     ("crisis",),
 ]
 # config's shared pieces sit under every app; its wiring (urls, asgi, celery, launcher) above all.
-CONFIG_SHARED = {"config.errors", "config.admin_base", "config.parsers", "config.serializers", "config.processes",
-                 "config.redis_runtime", "config.system_packages", "config.celery"}  # fmt: skip
+CONFIG_SHARED = {
+    "config.errors", "config.admin_base", "config.parsers", "config.serializers", "config.processes",
+    "config.redis_runtime", "config.system_packages", "config.celery", "config.commands", "config.text",
+    "config.dates", "config.forms",
+}  # fmt: skip
 
 
 def app_of(module: str) -> str | None:

@@ -57,11 +57,79 @@ EDITABLE_STATEMENT_STATES = (
 UNPUBLISHED_STATEMENT_STATES = EDITABLE_STATEMENT_STATES
 
 
+def person_field(verbose_name=None, **kwargs) -> models.ForeignKey:
+    """Who did something (drafted, approved, rejected …): a user, kept even if they leave."""
+    options = {"null": True, "blank": True, **kwargs}
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=verbose_name, **options
+    )
+
+
+def moment_field(verbose_name=None) -> models.DateTimeField:
+    """When it happened; empty until it does."""
+    return models.DateTimeField(verbose_name, null=True, blank=True)
+
+
+class ReviewedText(FSMModelMixin, models.Model):
+    """What statements and Q&A lines share: words drafted in one language, versioned by every
+    edit, reviewed by the commander, rejected with a comment, superseded by a newer approved
+    version, or withdrawn. One lifecycle, one review service (crisis.voice.review); each kind adds
+    only what is its own (audiences and publishing; topics and revisions)."""
+
+    language = models.CharField(_("language"), max_length=5, choices=TextLanguage.choices, default=TextLanguage.ZH)
+    # Bumped by every edit. A reviewer's approval names the version they read, so an edit made
+    # while they were reading is not approved by accident.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    drafted_by = person_field(_("drafted by"), null=False, blank=False)
+    created_at = models.DateTimeField(_("drafted at"), default=timezone.now)
+    edited_by = person_field(_("last edited by"))
+    edited_at = moment_field(_("last edited at"))
+    submitted_by = person_field(_("submitted by"))
+    submitted_at = moment_field(_("submitted at"))
+    approved_by = person_field(_("approved by"))
+    approved_at = moment_field(_("approved at"))
+    rejected_by = person_field(_("rejected by"))
+    rejected_at = moment_field(_("rejected at"))
+    rejection_comment = models.TextField(_("reason for rejection"), blank=True)
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("superseded by")
+    )
+    superseded_at = moment_field(_("superseded at"))
+    withdrawn_by = person_field(_("withdrawn by"))
+    withdrawn_at = moment_field(_("withdrawn at"))
+    withdrawn_reason = models.TextField(_("reason for withdrawing"), blank=True)
+
+    class Meta:
+        abstract = True
+
+    def stamp_submitted(self, by) -> None:
+        self.submitted_by = by
+        self.submitted_at = timezone.now()
+
+    def stamp_rejected(self, by, comment: str) -> None:
+        self.rejected_by = by
+        self.rejected_at = timezone.now()
+        self.rejection_comment = comment
+        self.clear_approvals()
+
+    def stamp_superseded(self, newer: ReviewedText) -> None:
+        self.superseded_by = newer
+        self.superseded_at = timezone.now()
+
+    def stamp_withdrawn(self, by, reason: str) -> None:
+        self.withdrawn_by = by
+        self.withdrawn_at = timezone.now()
+        self.withdrawn_reason = reason
+
+    def clear_approvals(self) -> None:
+        raise NotImplementedError
+
+
 def _fully_approved(statement: Statement) -> bool:
     return statement.fully_approved
 
 
-class Statement(FSMModelMixin, models.Model):
+class Statement(ReviewedText):
     """One statement to one audience. Each row is one message; a newer message for the same
     audience supersedes it when published, and the older one stays readable as history."""
 
@@ -78,7 +146,6 @@ class Statement(FSMModelMixin, models.Model):
         related_name="+",
         verbose_name=_("template"),
     )
-    language = models.CharField(_("language"), max_length=5, choices=TextLanguage.choices, default=TextLanguage.ZH)
     title = models.CharField(_("title"), max_length=200)
     # Plain text, always shown escaped; line breaks are kept.
     body = models.TextField(_("text"))
@@ -86,74 +153,13 @@ class Statement(FSMModelMixin, models.Model):
     # Copied from the template when drafting, so the database can check it without a join (and a
     # later playbook version cannot change what this statement needs).
     needs_second_review = models.BooleanField(_("needs a second reviewer"), default=False)
-    # Bumped by every edit. A reviewer's approval names the version they read, so an edit made
-    # while they were reading is not approved by accident.
-    version = models.PositiveIntegerField(_("version"), default=1)
-
-    drafted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("drafted by")
-    )
-    created_at = models.DateTimeField(_("drafted at"), default=timezone.now)
-    edited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    edited_at = models.DateTimeField(_("last edited at"), null=True, blank=True)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("approved by"),
-    )
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
-    second_reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("second reviewer"),
-    )
-    second_approved_at = models.DateTimeField(_("second review at"), null=True, blank=True)
+    second_reviewer = person_field(_("second reviewer"))
+    second_approved_at = moment_field(_("second review at"))
     # The words the approvals cover, frozen when the last approval lands.
     approved_title = models.CharField(max_length=200, blank=True)
     approved_body = models.TextField(blank=True)
-
-    rejected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
-    rejection_comment = models.TextField(_("reason for rejection"), blank=True)
-
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("published by"),
-    )
-    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
-    superseded_by = models.ForeignKey(
-        "self",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("superseded by"),
-    )
-    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
-    withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
-    withdrawn_reason = models.TextField(_("reason for withdrawing"), blank=True)
+    published_by = person_field(_("published by"))
+    published_at = moment_field(_("published at"))
 
     class Meta:
         ordering = ["incident", "-created_at", "-pk"]
@@ -227,8 +233,7 @@ class Statement(FSMModelMixin, models.Model):
 
     @transition(field=state, source=[StatementState.DRAFT, StatementState.REJECTED], target=StatementState.IN_REVIEW)
     def submit(self, by) -> None:
-        self.submitted_by = by
-        self.submitted_at = timezone.now()
+        self.stamp_submitted(by)
         self.clear_approvals()
 
     @transition(field=state, source=StatementState.APPROVED, target=StatementState.IN_REVIEW)
@@ -245,10 +250,7 @@ class Statement(FSMModelMixin, models.Model):
 
     @transition(field=state, source=StatementState.IN_REVIEW, target=StatementState.REJECTED)
     def reject(self, by, comment: str) -> None:
-        self.rejected_by = by
-        self.rejected_at = timezone.now()
-        self.rejection_comment = comment
-        self.clear_approvals()
+        self.stamp_rejected(by, comment)
 
     @transition(
         field=state, source=StatementState.APPROVED, target=StatementState.PUBLISHED, conditions=[_fully_approved]
@@ -259,8 +261,7 @@ class Statement(FSMModelMixin, models.Model):
 
     @transition(field=state, source=StatementState.PUBLISHED, target=StatementState.SUPERSEDED)
     def supersede(self, newer: Statement) -> None:
-        self.superseded_by = newer
-        self.superseded_at = timezone.now()
+        self.stamp_superseded(newer)
 
     @transition(
         field=state,
@@ -268,9 +269,7 @@ class Statement(FSMModelMixin, models.Model):
         target=StatementState.WITHDRAWN,
     )
     def withdraw(self, by, reason: str) -> None:
-        self.withdrawn_by = by
-        self.withdrawn_at = timezone.now()
-        self.withdrawn_reason = reason
+        self.stamp_withdrawn(by, reason)
 
 
 class StatementRevision(models.Model):
@@ -309,7 +308,7 @@ EDITABLE_LINE_STATES = (QALineState.DRAFT, QALineState.REJECTED, QALineState.IN_
 OPEN_LINE_STATES = EDITABLE_LINE_STATES
 
 
-class QALine(FSMModelMixin, models.Model):
+class QALine(ReviewedText):
     """One question with the answer front-line staff may give (口径), for one incident.
 
     An approved line is in force: it is what the printable page lists. Changing it means drafting
@@ -332,44 +331,11 @@ class QALine(FSMModelMixin, models.Model):
         verbose_name=_("from the playbook line"),
     )
     order = models.PositiveIntegerField(_("order"), default=0)
-    language = models.CharField(_("language"), max_length=5, choices=TextLanguage.choices, default=TextLanguage.ZH)
     question = models.TextField(_("question"))
     answer = models.TextField(_("approved answer"))
     state = FSMField(_("state"), default=QALineState.DRAFT, choices=QALineState.choices, protected=True)
-    version = models.PositiveIntegerField(_("version"), default=1)
-
-    drafted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("drafted by")
-    )
-    created_at = models.DateTimeField(_("drafted at"), default=timezone.now)
-    edited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    edited_at = models.DateTimeField(null=True, blank=True)
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("approved by"),
-    )
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     approved_question = models.TextField(blank=True)
     approved_answer = models.TextField(blank=True)
-    rejected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    rejected_at = models.DateTimeField(null=True, blank=True)
-    rejection_comment = models.TextField(_("reason for rejection"), blank=True)
-    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    superseded_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_reason = models.TextField(_("reason for withdrawing"), blank=True)
 
     class Meta:
         ordering = ["incident", "order", "pk"]
@@ -396,15 +362,15 @@ class QALine(FSMModelMixin, models.Model):
     def editable(self) -> bool:
         return self.state in EDITABLE_LINE_STATES
 
-    def clear_approval(self) -> None:
+    def clear_approvals(self) -> None:
         self.approved_by = None
         self.approved_at = None
         self.approved_question = ""
         self.approved_answer = ""
 
     @transition(field=state, source=[QALineState.DRAFT, QALineState.REJECTED], target=QALineState.IN_REVIEW)
-    def submit(self) -> None:
-        self.submitted_at = timezone.now()
+    def submit(self, by) -> None:
+        self.stamp_submitted(by)
 
     @transition(field=state, source=QALineState.IN_REVIEW, target=QALineState.APPROVED)
     def approve(self, by) -> None:
@@ -415,18 +381,12 @@ class QALine(FSMModelMixin, models.Model):
 
     @transition(field=state, source=QALineState.IN_REVIEW, target=QALineState.REJECTED)
     def reject(self, by, comment: str) -> None:
-        self.rejected_by = by
-        self.rejected_at = timezone.now()
-        self.rejection_comment = comment
-        self.clear_approval()
+        self.stamp_rejected(by, comment)
 
     @transition(field=state, source=QALineState.APPROVED, target=QALineState.SUPERSEDED)
     def supersede(self, newer: QALine) -> None:
-        self.superseded_by = newer
-        self.superseded_at = timezone.now()
+        self.stamp_superseded(newer)
 
     @transition(field=state, source=[*OPEN_LINE_STATES, QALineState.APPROVED], target=QALineState.WITHDRAWN)
     def withdraw(self, by, reason: str) -> None:
-        self.withdrawn_by = by
-        self.withdrawn_at = timezone.now()
-        self.withdrawn_reason = reason
+        self.stamp_withdrawn(by, reason)

@@ -15,6 +15,7 @@ LINE_ACTIONS = ("edit", "submit", "approve", "reject", "revise", "withdraw")
 
 class StatementSerializer(serializers.ModelSerializer):
     allowed_actions = serializers.SerializerMethodField()
+    purpose = serializers.ChoiceField(choices=StatementPurpose.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Statement

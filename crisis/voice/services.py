@@ -27,8 +27,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy as _lazy
 
+from config.commands import Permission
 from config.errors import NotAllowed, RuleBroken
 from incidents import permissions
 from incidents.models import Incident, Severity
@@ -38,7 +39,7 @@ from playbooks import templating
 from playbooks.models import Audience, CrisisKind, StatementPurpose, StatementTemplate
 from playbooks.models import QALine as PlaybookQALine
 
-from . import entries
+from . import entries, review
 from .models import (
     EDITABLE_LINE_STATES,
     EDITABLE_STATEMENT_STATES,
@@ -53,7 +54,7 @@ from .models import (
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
-MAX_COMMENT = 5_000
+MAX_COMMENT = review.MAX_COMMENT
 # {{ next_update }}: when the audience will hear from us again, counted from drafting.
 NEXT_UPDATE_AFTER = timedelta(hours=2)
 
@@ -103,6 +104,10 @@ def may_withdraw(user, statement: Statement, incident: Incident) -> bool:
     return statement.drafted_by_id == getattr(user, "pk", None) or permissions.directs(user, incident)
 
 
+WITHDRAW_DRAFT = _lazy("Only its drafter, the commander or an admin may withdraw this draft.")
+DRAFT = Permission(may_draft, _lazy("Only PR staff or the incident's spokesperson may draft and submit statements."))
+
+
 def _commander_only(user, incident: Incident, message: str) -> Exception:
     """The error for a commander's step tried by someone else: a conflict for a commander of
     another incident (the rule is one commander, and it is not them), a refusal for anyone else."""
@@ -120,8 +125,7 @@ def require(action: str, user, incident: Incident, statement: Statement | None =
     """Raise NotAllowed (403) or RuleBroken (409) unless `user` may take `action`. The API calls
     this before it reads the request body; the services call it again under the lock."""
     if action in ("draft", "edit", "submit"):
-        if not may_draft(user, incident):
-            raise NotAllowed(_("Only PR staff or the incident's spokesperson may draft and submit statements."))
+        DRAFT.check(user, incident)
     elif action == "approve":
         if not may_approve(user, incident):
             raise _commander_only(user, incident, _("Only the incident's commander may approve statements."))
@@ -142,7 +146,7 @@ def require(action: str, user, incident: Incident, statement: Statement | None =
                 raise _commander_only(
                     user, incident, _("Only the incident's commander or spokesperson may withdraw a statement.")
                 )
-            raise NotAllowed(_("Only its drafter, the commander or an admin may withdraw this draft."))
+            raise NotAllowed(str(WITHDRAW_DRAFT))
     else:  # pragma: no cover - a programming error, not user input
         raise ValueError(action)
 
@@ -256,72 +260,6 @@ def fill_template(template: StatementTemplate, incident: Incident, language: str
     return templating.render(title, values).strip()[:MAX_TITLE], templating.render(body, values).strip()
 
 
-# --- Helpers ------------------------------------------------------------------------------------------
-
-
-def _clean(value: Any, field: str, *, required: bool, max_length: int) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationError({field: _("Must be text.")})
-    # Text is stored as the user wrote it (minus surrounding blanks and NULs, which PostgreSQL
-    # refuses in text columns); it is always shown escaped, never as HTML.
-    value = value.replace("\x00", "").strip()
-    if required and not value:
-        raise ValidationError({field: _("This field is required.")})
-    if len(value) > max_length:
-        raise ValidationError({field: _("At most %(n)d characters.") % {"n": max_length}})
-    return value
-
-
-def _check_version(obj: Statement | QALine, version: int | None) -> None:
-    if version is not None and version != obj.version:
-        raise RuleBroken(
-            _("This text changed since you opened it (now version %(now)s, you read version %(read)s). Read it again.")
-            % {"now": obj.version, "read": version},
-            version=obj.version,
-            state=obj.state,
-        )
-
-
-def _require_open(incident: Incident) -> None:
-    if not incident.is_open:
-        raise RuleBroken(_("The incident is %(status)s.") % {"status": incident.get_status_display()})
-
-
-def _locked_statement(statement_id: int, user) -> tuple[Incident, Statement]:
-    """Lock the statement's incident (every writer to it serialises there) and re-read the
-    statement under that lock, so the checks that follow see the truth."""
-    incident_id = Statement.objects.values_list("incident_id", flat=True).get(pk=statement_id)
-    incident = lock_incident(incident_id)
-    if not permissions.may_view(user, incident):
-        raise Statement.DoesNotExist
-    statement = Statement.objects.select_for_update(of=("self",)).get(pk=statement_id)
-    return incident, statement
-
-
-def _wrong_state(obj: Statement | QALine, doing: str) -> RuleBroken:
-    """`doing` is one of the verbs below, translated in its own context ("cannot be …")."""
-    if isinstance(obj, Statement):
-        message = _("This statement is %(state)s; it cannot be %(doing)s now.")
-    else:
-        message = _("This Q&A line is %(state)s; it cannot be %(doing)s now.")
-    return RuleBroken(message % {"state": obj.get_state_display(), "doing": doing}, state=obj.state)
-
-
-def _cannot_be(verb: str) -> str:
-    verbs = {
-        "edited": pgettext("cannot be …", "edited"),
-        "submitted": pgettext("cannot be …", "submitted"),
-        "approved": pgettext("cannot be …", "approved"),
-        "reviewed": pgettext("cannot be …", "reviewed"),
-        "rejected": pgettext("cannot be …", "rejected"),
-        "withdrawn": pgettext("cannot be …", "withdrawn"),
-        "revised": pgettext("cannot be …", "revised"),
-    }
-    return verbs[verb]
-
-
 def statement_data(statement: Statement, action: str, **extra: Any) -> dict[str, Any]:
     return {
         "statement": statement.pk,
@@ -334,8 +272,18 @@ def statement_data(statement: Statement, action: str, **extra: Any) -> dict[str,
     }
 
 
+STATEMENTS = review.Kind(
+    Statement,
+    entries.STATEMENT,
+    statement_data,
+    require,
+    (*EDITABLE_STATEMENT_STATES, StatementState.PUBLISHED),
+    "statement",
+)
+
+
 def _record_statement(incident: Incident, statement: Statement, action: str, *, by, text: str = "", **extra) -> None:
-    record(incident, entries.STATEMENT, actor=by, text=text, data=statement_data(statement, action, **extra))
+    review.write(STATEMENTS, incident, statement, action, by=by, text=text, **extra)
 
 
 def _revision(statement: Statement, by) -> StatementRevision:
@@ -405,7 +353,7 @@ def create_statement(
     cleaned: dict[str, str] = {}
     for field, value, limit in (("title", title, MAX_TITLE), ("body", body, MAX_BODY)):
         try:
-            cleaned[field] = _clean(value, field, required=True, max_length=limit)
+            cleaned[field] = review.clean(value, field, required=True, max_length=limit)
         except ValidationError as exc:
             errors[field] = exc.message_dict[field][0]
     if errors:
@@ -414,7 +362,7 @@ def create_statement(
     with transaction.atomic():
         incident = lock_incident(incident.pk)
         require("draft", by, incident)
-        _require_open(incident)
+        review.require_open(incident)
         statement = Statement.objects.create(
             incident=incident,
             audience=audience,
@@ -436,15 +384,15 @@ def create_statement(
 def edit_statement(statement_id: int, *, by, title: str, body: str, version: int | None = None) -> Statement:
     """Change the words. An approved statement goes back to review: approvals cover words, and
     these are new words. A rejected one stays rejected (with its comment) until resubmitted."""
-    title = _clean(title, "title", required=True, max_length=MAX_TITLE)
-    body = _clean(body, "body", required=True, max_length=MAX_BODY)
+    title = review.clean(title, "title", required=True, max_length=MAX_TITLE)
+    body = review.clean(body, "body", required=True, max_length=MAX_BODY)
     with transaction.atomic():
-        incident, statement = _locked_statement(statement_id, by)
+        incident, statement = review.locked(STATEMENTS, statement_id, by)
         require("edit", by, incident, statement)
-        _require_open(incident)
+        review.require_open(incident)
         if statement.state not in EDITABLE_STATEMENT_STATES:
-            raise _wrong_state(statement, _cannot_be("edited"))
-        _check_version(statement, version)
+            raise review.wrong_state(STATEMENTS, statement, "edited")
+        review.check_version(statement, version)
         if statement.title == title and statement.body == body:
             return statement
         was = statement.state
@@ -464,28 +412,19 @@ def edit_statement(statement_id: int, *, by, title: str, body: str, version: int
 
 
 def submit_statement(statement_id: int, *, by) -> Statement:
-    with transaction.atomic():
-        incident, statement = _locked_statement(statement_id, by)
-        require("submit", by, incident, statement)
-        _require_open(incident)
-        if statement.state not in (StatementState.DRAFT, StatementState.REJECTED):
-            raise _wrong_state(statement, _cannot_be("submitted"))
-        statement.submit(by)
-        statement.save()
-        _record_statement(incident, statement, "submitted", by=by)
-    return statement
+    return review.submit(STATEMENTS, statement_id, by=by)
 
 
 def approve_statement(statement_id: int, *, by, version: int | None = None) -> Statement:
     """The commander's approval. Where the template asks for a second review it is one of two;
     the statement is approved when both are given."""
     with transaction.atomic():
-        incident, statement = _locked_statement(statement_id, by)
+        incident, statement = review.locked(STATEMENTS, statement_id, by)
         require("approve", by, incident, statement)
-        _require_open(incident)
+        review.require_open(incident)
         if statement.state != StatementState.IN_REVIEW:
-            raise _wrong_state(statement, _cannot_be("approved"))
-        _check_version(statement, version)
+            raise review.wrong_state(STATEMENTS, statement, "approved")
+        review.check_version(statement, version)
         if statement.approved_by_id is not None:
             raise RuleBroken(_("The commander has already approved it; it awaits the second review."))
         if statement.second_reviewer_id is not None and statement.second_reviewer_id == by.pk:
@@ -504,14 +443,14 @@ def approve_statement(statement_id: int, *, by, version: int | None = None) -> S
 def second_review_statement(statement_id: int, *, by, version: int | None = None) -> Statement:
     """The second reviewer (e.g. legal) clears a statement whose template asks for it."""
     with transaction.atomic():
-        incident, statement = _locked_statement(statement_id, by)
+        incident, statement = review.locked(STATEMENTS, statement_id, by)
         require("second_review", by, incident, statement)
-        _require_open(incident)
+        review.require_open(incident)
         if not statement.needs_second_review:
             raise RuleBroken(_("This statement does not need a second review."))
         if statement.state != StatementState.IN_REVIEW:
-            raise _wrong_state(statement, _cannot_be("reviewed"))
-        _check_version(statement, version)
+            raise review.wrong_state(STATEMENTS, statement, "reviewed")
+        review.check_version(statement, version)
         if statement.second_reviewer_id is not None:
             raise RuleBroken(_("The second review has already been given."))
         if statement.approved_by_id == by.pk:
@@ -532,18 +471,7 @@ def second_review_statement(statement_id: int, *, by, version: int | None = None
 
 
 def reject_statement(statement_id: int, *, by, comment: str) -> Statement:
-    """Back to the drafter, with a comment saying what to change."""
-    comment = _clean(comment, "comment", required=True, max_length=MAX_COMMENT)
-    with transaction.atomic():
-        incident, statement = _locked_statement(statement_id, by)
-        require("reject", by, incident, statement)
-        _require_open(incident)
-        if statement.state != StatementState.IN_REVIEW:
-            raise _wrong_state(statement, _cannot_be("rejected"))
-        statement.reject(by, comment)
-        statement.save()
-        _record_statement(incident, statement, "rejected", by=by, text=comment)
-    return statement
+    return review.reject(STATEMENTS, statement_id, by=by, comment=comment)
 
 
 def publish_statement(statement_id: int, *, by) -> Statement:
@@ -551,9 +479,9 @@ def publish_statement(statement_id: int, *, by) -> Statement:
     it replaces is superseded, and the deadlines it answers are met with it as evidence — all in
     one transaction, under the incident's lock."""
     with transaction.atomic():
-        incident, statement = _locked_statement(statement_id, by)
+        incident, statement = review.locked(STATEMENTS, statement_id, by)
         require("publish", by, incident, statement)
-        _require_open(incident)
+        review.require_open(incident)
         if statement.state != StatementState.APPROVED or not statement.fully_approved:
             raise RuleBroken(
                 _("Only an approved statement can be published; this one is %(state)s.")
@@ -596,19 +524,7 @@ def publish_statement(statement_id: int, *, by) -> Statement:
 
 
 def withdraw_statement(statement_id: int, *, by, reason: str) -> Statement:
-    """Take a statement back. A published one stops being the current voice (nothing replaces it
-    until another is published); a draft is simply abandoned."""
-    reason = _clean(reason, "reason", required=True, max_length=MAX_COMMENT)
-    with transaction.atomic():
-        incident, statement = _locked_statement(statement_id, by)
-        require("withdraw", by, incident, statement)
-        if statement.state not in (*EDITABLE_STATEMENT_STATES, StatementState.PUBLISHED):
-            raise _wrong_state(statement, _cannot_be("withdrawn"))
-        was = statement.state
-        statement.withdraw(by, reason)
-        statement.save()
-        _record_statement(incident, statement, "withdrawn", by=by, text=reason, was=was)
-    return statement
+    return review.withdraw(STATEMENTS, statement_id, by=by, reason=reason)
 
 
 # --- Q&A lines (口径) -------------------------------------------------------------------------------------
@@ -635,7 +551,7 @@ def require_line(action: str, user, incident: Incident, line: QALine | None = No
             permissions.may_view(user, incident)
             and (line.drafted_by_id == getattr(user, "pk", None) or permissions.directs(user, incident))
         ):
-            raise NotAllowed(_("Only its drafter, the commander or an admin may withdraw this draft."))
+            raise NotAllowed(str(WITHDRAW_DRAFT))
     else:  # pragma: no cover
         raise ValueError(action)
 
@@ -681,16 +597,11 @@ def line_data(line: QALine, action: str, **extra: Any) -> dict[str, Any]:
     return {"line": line.pk, "action": action, "question": line.question[:200], "state": line.state, **extra}
 
 
+LINES = review.Kind(QALine, entries.QA_LINE, line_data, require_line, (*OPEN_LINE_STATES, QALineState.APPROVED), "line")
+
+
 def _record_line(incident: Incident, line: QALine, action: str, *, by, text: str = "", **extra) -> None:
-    record(incident, entries.QA_LINE, actor=by, text=text, data=line_data(line, action, **extra))
-
-
-def _locked_line(line_id: int, user) -> tuple[Incident, QALine]:
-    incident_id = QALine.objects.values_list("incident_id", flat=True).get(pk=line_id)
-    incident = lock_incident(incident_id)
-    if not permissions.may_view(user, incident):
-        raise QALine.DoesNotExist
-    return incident, QALine.objects.select_for_update(of=("self",)).get(pk=line_id)
+    review.write(LINES, incident, line, action, by=by, text=text, **extra)
 
 
 def _next_order(incident: Incident) -> int:
@@ -702,7 +613,7 @@ def _clean_line(question: Any, answer: Any) -> tuple[str, str]:
     cleaned = {}
     for field, value in (("question", question), ("answer", answer)):
         try:
-            cleaned[field] = _clean(value, field, required=True, max_length=MAX_COMMENT)
+            cleaned[field] = review.clean(value, field, required=True, max_length=MAX_COMMENT)
         except ValidationError as exc:
             errors[field] = exc.message_dict[field][0]
     if errors:
@@ -725,7 +636,7 @@ def seed_lines(incident_id: int, *, by, language: str | None = None) -> list[QAL
         if not permissions.may_view(by, incident):
             raise Incident.DoesNotExist
         require_line("seed", by, incident)
-        _require_open(incident)
+        review.require_open(incident)
         if incident.playbook_version_id is None:
             raise RuleBroken(_("This incident has no playbook to take Q&A lines from."))
         seeded = set(QALine.objects.filter(incident=incident, source__isnull=False).values_list("source_id", flat=True))
@@ -767,7 +678,7 @@ def create_line(incident_id: int, *, by, question: str, answer: str, language: s
         if not permissions.may_view(by, incident):
             raise Incident.DoesNotExist
         require_line("draft", by, incident)
-        _require_open(incident)
+        review.require_open(incident)
         line = QALine.objects.create(
             incident=incident,
             order=_next_order(incident),
@@ -784,9 +695,9 @@ def edit_line(line_id: int, *, by, question: str, answer: str, version: int | No
     """Change a line that is not yet in force. A line in force is changed by revising it."""
     question, answer = _clean_line(question, answer)
     with transaction.atomic():
-        incident, line = _locked_line(line_id, by)
+        incident, line = review.locked(LINES, line_id, by)
         require_line("edit", by, incident, line)
-        _require_open(incident)
+        review.require_open(incident)
         if line.state == QALineState.APPROVED:
             raise RuleBroken(
                 _(
@@ -796,8 +707,8 @@ def edit_line(line_id: int, *, by, question: str, answer: str, version: int | No
                 state=line.state,
             )
         if line.state not in EDITABLE_LINE_STATES:
-            raise _wrong_state(line, _cannot_be("edited"))
-        _check_version(line, version)
+            raise review.wrong_state(LINES, line, "edited")
+        review.check_version(line, version)
         if line.question == question and line.answer == answer:
             return line
         line.question = question
@@ -815,11 +726,11 @@ def revise_line(line_id: int, *, by, question: str, answer: str) -> QALine:
     approved. One open revision per line at a time, so two drafts never race to replace it."""
     question, answer = _clean_line(question, answer)
     with transaction.atomic():
-        incident, line = _locked_line(line_id, by)
+        incident, line = review.locked(LINES, line_id, by)
         require_line("revise", by, incident, line)
-        _require_open(incident)
+        review.require_open(incident)
         if line.state != QALineState.APPROVED:
-            raise _wrong_state(line, _cannot_be("revised"))
+            raise review.wrong_state(LINES, line, "revised")
         pending = QALine.objects.filter(incident=incident, topic=line.topic, state__in=OPEN_LINE_STATES).first()
         if pending is not None:
             raise RuleBroken(
@@ -842,28 +753,19 @@ def revise_line(line_id: int, *, by, question: str, answer: str) -> QALine:
 
 
 def submit_line(line_id: int, *, by) -> QALine:
-    with transaction.atomic():
-        incident, line = _locked_line(line_id, by)
-        require_line("submit", by, incident, line)
-        _require_open(incident)
-        if line.state not in (QALineState.DRAFT, QALineState.REJECTED):
-            raise _wrong_state(line, _cannot_be("submitted"))
-        line.submit()
-        line.save()
-        _record_line(incident, line, "submitted", by=by)
-    return line
+    return review.submit(LINES, line_id, by=by)
 
 
 def approve_line(line_id: int, *, by, version: int | None = None) -> QALine:
     """Put the line in force; the line it revises (or any other in force on its topic) is
     superseded in the same transaction."""
     with transaction.atomic():
-        incident, line = _locked_line(line_id, by)
+        incident, line = review.locked(LINES, line_id, by)
         require_line("approve", by, incident, line)
-        _require_open(incident)
+        review.require_open(incident)
         if line.state != QALineState.IN_REVIEW:
-            raise _wrong_state(line, _cannot_be("approved"))
-        _check_version(line, version)
+            raise review.wrong_state(LINES, line, "approved")
+        review.check_version(line, version)
         previous = (
             QALine.objects.select_for_update(of=("self",))
             .filter(incident=incident, topic=line.topic, state=QALineState.APPROVED)
@@ -885,28 +787,8 @@ def approve_line(line_id: int, *, by, version: int | None = None) -> QALine:
 
 
 def reject_line(line_id: int, *, by, comment: str) -> QALine:
-    comment = _clean(comment, "comment", required=True, max_length=MAX_COMMENT)
-    with transaction.atomic():
-        incident, line = _locked_line(line_id, by)
-        require_line("reject", by, incident, line)
-        _require_open(incident)
-        if line.state != QALineState.IN_REVIEW:
-            raise _wrong_state(line, _cannot_be("rejected"))
-        line.reject(by, comment)
-        line.save()
-        _record_line(incident, line, "rejected", by=by, text=comment)
-    return line
+    return review.reject(LINES, line_id, by=by, comment=comment)
 
 
 def withdraw_line(line_id: int, *, by, reason: str) -> QALine:
-    reason = _clean(reason, "reason", required=True, max_length=MAX_COMMENT)
-    with transaction.atomic():
-        incident, line = _locked_line(line_id, by)
-        require_line("withdraw", by, incident, line)
-        if line.state not in (*OPEN_LINE_STATES, QALineState.APPROVED):
-            raise _wrong_state(line, _cannot_be("withdrawn"))
-        was = line.state
-        line.withdraw(by, reason)
-        line.save()
-        _record_line(incident, line, "withdrawn", by=by, text=reason, was=was)
-    return line
+    return review.withdraw(LINES, line_id, by=by, reason=reason)

@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from config.commands import Permission
+from config.errors import NotAllowed
 
 from .. import permissions
 from .models import TOP_INTERNAL_LEVEL, Level
@@ -96,3 +100,33 @@ def mask_phone(phone: str) -> str:
     if len(phone) >= 11:
         return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
     return "*" * max(len(phone) - 2, 1) + phone[-2:]
+
+
+# --- Who may take each step: one permission each, checked by the API and pages before the body is
+# read and by the services again under the complaint's lock; each message is written here once.
+
+
+def _below_level(user, complaint: Complaint, message: str) -> NotAllowed:
+    return NotAllowed(message % {"level": level_name(min(complaint.level, TOP_INTERNAL_LEVEL))})
+
+
+def _may_attach(user, complaint: Complaint) -> bool:
+    return may_handle(user, complaint) or complaint.logged_by_id == getattr(user, "pk", None)
+
+
+LOG = Permission(lambda user, _target: may_log(user), _("Sign in to log complaints."))
+HANDLE = Permission(
+    may_handle,
+    _("Only complaint staff at the level of %(level)s or above may handle this complaint."),
+    refusal=_below_level,
+)
+APPROVE = Permission(
+    may_approve, _("A promise beyond the handler's authority is approved by someone above this level.")
+)
+OPEN_ATTACHMENT = Permission(
+    lambda user, attachment: (
+        sees_personal_data(user, attachment.complaint) or attachment.complaint.logged_by_id == getattr(user, "pk", None)
+    ),
+    _("Attachments may hold personal details; only complaint staff may open them."),
+)
+ATTACH = Permission(_may_attach, _("Only complaint staff or whoever logged the complaint may attach files to it."))

@@ -13,8 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import NotAllowed
-
 from ..api import non_negative_int
 from . import access, services
 from .models import ACTIONS, Complaint, ComplaintAttachment, ComplaintCategory, ComplaintReply, ComplaintState
@@ -77,8 +75,7 @@ class ComplaintListCreate(generics.ListAPIView):
         responses={201: ComplaintDetailSerializer, 200: ComplaintDetailSerializer},
     )
     def post(self, request: Request) -> Response:
-        if not access.may_log(request.user):
-            raise NotAllowed(_("Sign in to log complaints."))
+        access.LOG.check(request.user)
         complaint, created = services.intake(
             by=request.user, data=request.data, idempotency_key=request.headers.get("Idempotency-Key", "")
         )
@@ -97,11 +94,15 @@ class ComplaintDetail(APIView):
 class ComplaintStep(APIView):
     """POST /api/complaints/{id}/{action}/: a step of the handling form, or `take` (become handler)."""
 
-    @extend_schema(request=StepSerializer, responses=ComplaintDetailSerializer, operation_id="complaints_step")
+    @extend_schema(
+        request=StepSerializer,
+        responses=ComplaintDetailSerializer,
+        operation_id="complaints_step",
+        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=["take", *ACTIONS])],
+    )
     def post(self, request: Request, pk: int, action: str) -> Response:
         complaint = services.get_complaint(pk, request.user)
-        if not access.may_handle(request.user, complaint):
-            raise NotAllowed(_("Only complaint staff at this complaint's level or above may handle it."))
+        access.HANDLE.check(request.user, complaint)
         if action == "take":
             services.take(pk, by=request.user)
         elif action in ACTIONS:
@@ -118,8 +119,7 @@ class ComplaintReplies(APIView):
     @extend_schema(request=ReplyRequestSerializer, responses={201: ComplaintReplySerializer})
     def post(self, request: Request, pk: int) -> Response:
         complaint = services.get_complaint(pk, request.user)
-        if not access.may_handle(request.user, complaint):
-            raise NotAllowed(_("Only complaint staff at this complaint's level or above may handle it."))
+        access.HANDLE.check(request.user, complaint)
         data = request.data if isinstance(request.data, dict) else {}
         urgent = data.get("urgent", False)
         if not isinstance(urgent, bool):
@@ -139,8 +139,7 @@ class ReplyGiven(APIView):
     @extend_schema(request=ReplyGivenSerializer, responses=ComplaintReplySerializer)
     def post(self, request: Request, pk: int) -> Response:
         reply = ComplaintReply.objects.select_related("complaint").get(pk=pk)
-        if not access.may_handle(request.user, reply.complaint):
-            raise NotAllowed(_("Only complaint staff at this complaint's level or above may handle it."))
+        access.HANDLE.check(request.user, reply.complaint)
         data = request.data if isinstance(request.data, dict) else {}
         reply = services.record_reply(pk, by=request.user, given=data.get("given"))
         return Response(ComplaintReplySerializer(reply).data)
@@ -162,7 +161,7 @@ class ComplaintAttachments(APIView):
 
 
 class AttachmentDownload(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: int):
         attachment = ComplaintAttachment.objects.select_related("complaint").get(pk=pk)
         try:

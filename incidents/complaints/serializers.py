@@ -47,7 +47,7 @@ class ComplaintReplySerializer(ModelSerializer):
 
 
 class ComplaintEventSerializer(ModelSerializer):
-    actor = UserSerializer(read_only=True)
+    actor = UserSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = ComplaintEvent
@@ -86,7 +86,7 @@ class ComplaintSerializer(ModelSerializer):
     """One complaint in a list: personal details always masked (a list is not a reason to look)."""
 
     masked = serializers.SerializerMethodField()
-    handler = UserSerializer(read_only=True)
+    handler = UserSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Complaint
@@ -116,7 +116,7 @@ class ComplaintDetailSerializer(ComplaintSerializer):
     attachments = ComplaintAttachmentSerializer(many=True, read_only=True)
     events = ComplaintEventSerializer(many=True, read_only=True)
     allowed_actions = serializers.SerializerMethodField()
-    approved_by = UserSerializer(read_only=True)
+    approved_by = UserSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Complaint

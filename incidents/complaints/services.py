@@ -25,7 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from config.errors import NotAllowed, RuleBroken
+from config import dates
+from config.errors import RuleBroken
+from config.text import text_error
 
 from ..clock import workdays
 from ..timeline import person
@@ -56,11 +58,10 @@ from .models import (
 
 MAX_TEXT = 10_000
 RECEIVED_SKEW = timedelta(minutes=5)
-# Dates outside these are typing mistakes (or probes), not complaints or plans; they are refused
-# before any arithmetic, which would overflow near the years 1 and 9999. The floor is fixed, not
-# "a year ago", so that a backlog, an old letter or a test about a past holiday can still be logged.
-RECEIVED_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-REPLY_AT_MOST_AHEAD = timedelta(days=5 * 366)
+# The floor is fixed (config.dates), not "a year ago", so that a backlog, an old letter or a test
+# about a past holiday can still be logged.
+RECEIVED_EARLIEST = dates.EARLIEST
+REPLY_AT_MOST_AHEAD = dates.AT_MOST_AHEAD
 ATTACHMENT_TYPES = {
     ".pdf", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".txt", ".doc", ".docx", ".xls", ".xlsx",
     ".mp3", ".m4a", ".amr", ".wav", ".mp4", ".mov",
@@ -72,18 +73,9 @@ ATTACHMENTS_PER_COMPLAINT = 50
 
 
 def _text(value: Any, field: str, errors: dict, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[field] = _("Must be text.")
-        return ""
-    value = value.strip()
-    if required and not value:
-        errors[field] = _("This field is required.")
-    elif "\x00" in value:  # PostgreSQL cannot store it; forms refuse it too
-        errors[field] = _("Null characters are not allowed.")
-    elif len(value) > max_length:
-        errors[field] = _("At most %(n)d characters.") % {"n": max_length}
+    value, error = text_error(value, required=required, max_length=max_length)
+    if error:
+        errors[field] = error
     return value
 
 
@@ -123,16 +115,13 @@ def _moment(value: Any, field: str, errors: dict, *, earliest: datetime, latest:
         errors[field] = _("An ISO-8601 date and time.")
         return None
     if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    try:
-        in_range = earliest <= value <= latest
-    except OverflowError:  # year 1 or 9999 with an offset: no real moment
-        in_range = False
-    if not in_range:
-        errors[field] = _("Between %(earliest)s and %(latest)s.") % {
-            "earliest": timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M"),
-            "latest": timezone.localtime(latest).strftime("%Y-%m-%d %H:%M"),
-        }
+        try:
+            value = timezone.make_aware(value)
+        except (OverflowError, ValueError):
+            value = value.replace(tzinfo=UTC)  # out of range anyway: said below
+    error = dates.range_error(value, earliest=earliest, latest=latest)
+    if error:
+        errors[field] = error
         return None
     return value
 
@@ -207,8 +196,7 @@ def intake(*, by, data: Any, idempotency_key: Any = "") -> tuple[Complaint, bool
     complaint it created the first time (created=False); the same key with a different complaint
     is a conflict.
     """
-    if not access.may_log(by):
-        raise NotAllowed(_("Sign in to log complaints."))
+    access.LOG.check(by)
     fields = clean_intake(data)
     key = _clean_key(idempotency_key)
     fingerprint = _fingerprint(fields) if key else ""
@@ -306,14 +294,6 @@ def allowed_actions(complaint: Complaint, user) -> list[str]:
 # --- Handling --------------------------------------------------------------------------------------
 
 
-def _may_handle_or_refuse(user, complaint: Complaint) -> None:
-    if not access.may_handle(user, complaint):
-        raise NotAllowed(
-            _("Only complaint staff at the level of %(level)s or above may handle this complaint.")
-            % {"level": access.level_name(min(complaint.level, TOP_INTERNAL_LEVEL))}
-        )
-
-
 def _amount(value: Any, errors: dict) -> Decimal | None:
     if value in (None, ""):
         return None
@@ -332,7 +312,7 @@ def take(complaint_id: int, *, by) -> Complaint:
     """Become the complaint's handler (the one who owns the handling form at its current level)."""
     with transaction.atomic():
         complaint = _lock(complaint_id)
-        _may_handle_or_refuse(by, complaint)
+        access.HANDLE.check(by, complaint)
         if not complaint.is_open:
             raise RuleBroken(_("This complaint is closed."))
         complaint.handler = by
@@ -351,7 +331,7 @@ def act(complaint_id: int, *, by, action: str, data: dict[str, Any] | None = Non
     note = _text(data.get("note"), "note", errors)
     with transaction.atomic():
         complaint = _lock(complaint_id)
-        _may_handle_or_refuse(by, complaint)
+        access.HANDLE.check(by, complaint)
         step = _STEPS[action]
         changes = step(complaint, by=by, data=data, note=note, errors=errors)
         if errors:
@@ -427,8 +407,7 @@ def _approve(complaint: Complaint, *, by, data, note, errors) -> dict | None:
         raise RuleBroken(_("There is no promise waiting for approval."))
     if complaint.approved_at is not None:
         raise RuleBroken(_("This promise is already approved."))
-    if not access.may_approve(by, complaint):
-        raise NotAllowed(_("A promise beyond the handler's authority is approved by someone above this level."))
+    access.APPROVE.check(by, complaint)
     complaint.approved_by = by
     complaint.approved_at = timezone.now()
     complaint.save(update_fields=["approved_by", "approved_at"])
@@ -541,7 +520,7 @@ def schedule_reply(
     scheduled = at if (method != ReplyMethod.PHONE or urgent) else workdays.next_business_moment(at)
     with transaction.atomic():
         complaint = _lock(complaint_id)
-        _may_handle_or_refuse(by, complaint)
+        access.HANDLE.check(by, complaint)
         if not complaint.is_open:
             raise RuleBroken(_("This complaint is closed."))
         deadline = ladder.new_deadline(complaint, ComplaintDeadlineKind.REPLY, scheduled)
@@ -578,7 +557,7 @@ def record_reply(reply_id: int, *, by, given: Any) -> ComplaintReply:
     complaint_id = ComplaintReply.objects.values_list("complaint_id", flat=True).get(pk=reply_id)
     with transaction.atomic():
         complaint = _lock(complaint_id)
-        _may_handle_or_refuse(by, complaint)
+        access.HANDLE.check(by, complaint)
         reply = ComplaintReply.objects.select_for_update().get(pk=reply_id)
         if reply.done_at is not None:
             raise RuleBroken(_("This reply is already recorded."))
@@ -597,14 +576,9 @@ def record_reply(reply_id: int, *, by, given: Any) -> ComplaintReply:
 # --- Attachments -----------------------------------------------------------------------------------
 
 
-def _may_attach_or_refuse(user, complaint: Complaint) -> None:
-    if not (access.may_handle(user, complaint) or complaint.logged_by_id == user.pk):
-        raise NotAllowed(_("Only complaint staff or whoever logged the complaint may attach files to it."))
-
-
 def add_attachment(complaint_id: int, *, by, upload: Any) -> ComplaintAttachment:
     # Who may attach is settled before anything is said about the file.
-    _may_attach_or_refuse(by, Complaint.objects.get(pk=complaint_id))
+    access.ATTACH.check(by, Complaint.objects.get(pk=complaint_id))
     if not isinstance(upload, UploadedFile):
         raise ValidationError({"file": _("Attach a file.")})
     name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:150]
@@ -624,7 +598,7 @@ def add_attachment(complaint_id: int, *, by, upload: Any) -> ComplaintAttachment
         )
     with transaction.atomic():
         complaint = _lock(complaint_id)
-        _may_attach_or_refuse(by, complaint)  # again under the lock: the level may have moved
+        access.ATTACH.check(by, complaint)  # again under the lock: the level may have moved
         if complaint.attachments.count() >= ATTACHMENTS_PER_COMPLAINT:
             raise RuleBroken(_("A complaint holds at most %(n)d attachments.") % {"n": ATTACHMENTS_PER_COMPLAINT})
         attachment = ComplaintAttachment(
@@ -641,15 +615,13 @@ def add_attachment(complaint_id: int, *, by, upload: Any) -> ComplaintAttachment
 
 
 def may_download(user, attachment: ComplaintAttachment) -> bool:
-    complaint = attachment.complaint
-    return access.sees_personal_data(user, complaint) or complaint.logged_by_id == user.pk
+    return access.OPEN_ATTACHMENT(user, attachment)
 
 
 def open_attachment(attachment: ComplaintAttachment, user, *, via: str):
     """The attachment's file, opened for reading by `user`. Attachments may hold personal details
     (a photo of a contract, a recording), so opening one is recorded as a view of the details."""
-    if not may_download(user, attachment):
-        raise NotAllowed(_("Attachments may hold personal details; only complaint staff may open them."))
+    access.OPEN_ATTACHMENT.check(user, attachment)
     handle = attachment.file.open("rb")  # FileNotFoundError when the file has gone from storage
     _record_view(attachment.complaint, user, via=f"{via}-file")
     return handle

@@ -51,7 +51,7 @@ def test_an_owner_that_is_gone_lets_its_alarm_be_claimed_without_acting(db):
             [Alarm(owner_type=OWNER_TYPE, owner_id=promise.pk, kind=AlarmKind.BREACH, fire_at=timezone.now())]
         )
     promise.delete()
-    assert clock.sweep() == 1
+    clock.sweep()  # (a running worker may have claimed it first: either way, once)
     alarm.refresh_from_db()
-    assert alarm.handled_via == "sweep" and not Ring.objects.exists()
+    assert alarm.handled_at is not None and not Ring.objects.exists()
     assert clock.sweep() == 0

@@ -1,0 +1,34 @@
+"""Free text as every service takes it: a string, stripped, within its length, and without NUL
+characters — which PostgreSQL cannot store and no person types. One rule for the API, the pages
+and every service, so that the same input gets the same answer everywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+
+def text_error(value: Any, *, required: bool, max_length: int) -> tuple[str, str | None]:
+    """(the cleaned text, the reason it is not acceptable or None)."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        return "", _("Must be text.")
+    value = value.strip()
+    if "\x00" in value:
+        return value, _("Null characters are not allowed.")
+    if required and not value:
+        return value, _("This field is required.")
+    if len(value) > max_length:
+        return value, _("At most %(n)d characters.") % {"n": max_length}
+    return value, None
+
+
+def clean_text(value: Any, field: str, *, required: bool, max_length: int) -> str:
+    """The cleaned text, or a ValidationError naming `field`."""
+    value, error = text_error(value, required=required, max_length=max_length)
+    if error:
+        raise ValidationError({field: error})
+    return value

@@ -1,0 +1,136 @@
+"""The one review lifecycle that statements and Q&A lines share: lock, check, step, record.
+
+A `Kind` says what differs — the model, its timeline kind, its data, who may take each step —
+and the steps here are the same for both: submit for review, reject with a comment, withdraw.
+Everything runs under the incident's row lock (every writer to an incident serialises there),
+re-reads the text under it, checks the state, moves it and writes the step to the timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from config.errors import RuleBroken
+from config.text import clean_text
+from incidents import permissions
+from incidents.models import Incident
+from incidents.services import require_open
+from incidents.timeline import lock_incident, record
+
+from .models import ReviewedText
+
+MAX_COMMENT = 5_000
+SUBMITTABLE = ("draft", "rejected")
+IN_REVIEW = "in_review"
+
+
+@dataclass(frozen=True)
+class Kind:
+    model: type[ReviewedText]
+    entry: str  # the incident timeline's kind
+    data: Callable[..., dict[str, Any]]  # data(obj, action, **extra)
+    require: Callable[..., None]  # require(action, user, incident, obj) raises NotAllowed / RuleBroken
+    withdrawable: tuple[str, ...]  # states from which it may be withdrawn
+    noun: str  # "statement" or "line": which sentence _wrong_state uses
+
+
+def clean(value: Any, field: str, *, required: bool, max_length: int) -> str:
+    # Text is stored as the user wrote it (minus surrounding blanks); it is always shown escaped,
+    # never as HTML.
+    return clean_text(value, field, required=required, max_length=max_length)
+
+
+def check_version(obj: ReviewedText, version: int | None) -> None:
+    if version is not None and version != obj.version:
+        raise RuleBroken(
+            _("This text changed since you opened it (now version %(now)s, you read version %(read)s). Read it again.")
+            % {"now": obj.version, "read": version},
+            version=obj.version,
+            state=obj.state,
+        )
+
+
+def cannot_be(verb: str) -> str:
+    """The verbs of "it cannot be … now", each translated in its own context."""
+    verbs = {
+        "edited": pgettext("cannot be …", "edited"),
+        "submitted": pgettext("cannot be …", "submitted"),
+        "approved": pgettext("cannot be …", "approved"),
+        "reviewed": pgettext("cannot be …", "reviewed"),
+        "rejected": pgettext("cannot be …", "rejected"),
+        "withdrawn": pgettext("cannot be …", "withdrawn"),
+        "revised": pgettext("cannot be …", "revised"),
+    }
+    return verbs[verb]
+
+
+def wrong_state(kind: Kind, obj: ReviewedText, verb: str) -> RuleBroken:
+    if kind.noun == "statement":
+        message = _("This statement is %(state)s; it cannot be %(doing)s now.")
+    else:
+        message = _("This Q&A line is %(state)s; it cannot be %(doing)s now.")
+    return RuleBroken(message % {"state": obj.get_state_display(), "doing": cannot_be(verb)}, state=obj.state)
+
+
+def locked(kind: Kind, obj_id: int, user) -> tuple[Incident, Any]:
+    """Lock the text's incident and re-read the text under that lock, so the checks that follow
+    see the truth. Someone who may not see the incident is told it does not exist."""
+    incident_id = kind.model.objects.values_list("incident_id", flat=True).get(pk=obj_id)
+    incident = lock_incident(incident_id)
+    if not permissions.may_view(user, incident):
+        raise kind.model.DoesNotExist
+    return incident, kind.model.objects.select_for_update(of=("self",)).get(pk=obj_id)
+
+
+def write(kind: Kind, incident: Incident, obj: ReviewedText, action: str, *, by, text: str = "", **extra) -> None:
+    record(incident, kind.entry, actor=by, text=text, data=kind.data(obj, action, **extra))
+
+
+def submit(kind: Kind, obj_id: int, *, by) -> Any:
+    with transaction.atomic():
+        incident, obj = locked(kind, obj_id, by)
+        kind.require("submit", by, incident, obj)
+        require_open(incident)
+        if obj.state not in SUBMITTABLE:
+            raise wrong_state(kind, obj, "submitted")
+        obj.submit(by)
+        obj.save()
+        write(kind, incident, obj, "submitted", by=by)
+    return obj
+
+
+def reject(kind: Kind, obj_id: int, *, by, comment: str) -> Any:
+    """Back to the drafter, with a comment saying what to change."""
+    comment = clean(comment, "comment", required=True, max_length=MAX_COMMENT)
+    with transaction.atomic():
+        incident, obj = locked(kind, obj_id, by)
+        kind.require("reject", by, incident, obj)
+        require_open(incident)
+        if obj.state != IN_REVIEW:
+            raise wrong_state(kind, obj, "rejected")
+        obj.reject(by, comment)
+        obj.save()
+        write(kind, incident, obj, "rejected", by=by, text=comment)
+    return obj
+
+
+def withdraw(kind: Kind, obj_id: int, *, by, reason: str) -> Any:
+    """Take it back: a draft is abandoned; the current one stops being current (nothing replaces
+    it until another is approved or published)."""
+    reason = clean(reason, "reason", required=True, max_length=MAX_COMMENT)
+    with transaction.atomic():
+        incident, obj = locked(kind, obj_id, by)
+        kind.require("withdraw", by, incident, obj)
+        if obj.state not in kind.withdrawable:
+            raise wrong_state(kind, obj, "withdrawn")
+        was = obj.state
+        obj.withdraw(by, reason)
+        obj.save()
+        write(kind, incident, obj, "withdrawn", by=by, text=reason, was=was)
+    return obj

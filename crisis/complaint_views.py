@@ -56,7 +56,7 @@ from .complaint_forms import (
     ReplyGivenForm,
     step_form,
 )
-from .service_calls import call_service
+from .service_calls import call_service, errors_as_messages
 
 PAGE_SIZE = 25
 PANEL_LIMIT = 12
@@ -114,13 +114,6 @@ def _must_handle(request: HttpRequest, complaint: Complaint) -> None:
 def _attempt(request: HttpRequest, form, call: Callable[[], Any]) -> Any | None:
     """A service call from a complaint page; a refusal is the 403 page, not a message."""
     return call_service(request, form, call, refusal_as_message=False)
-
-
-def _errors_as_messages(request: HttpRequest, form) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else None
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
 
 
 def _when(value: Any) -> str:
@@ -510,7 +503,7 @@ def complaint_step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if action in services.allowed_actions(complaint, request.user):
             # Keep what was typed, with the errors beside the fields.
             return _detail_page(request, complaint, bound={action: form}, status=400)
-        _errors_as_messages(request, form)  # the page shows no form for this step now
+        errors_as_messages(request, form, with_labels=True)  # the page shows no form for this step now
     return redirect("crisis:complaint", pk=pk)
 
 
@@ -567,7 +560,7 @@ def complaint_reply(request: HttpRequest, pk: int) -> HttpResponse:
     if form.errors:
         if complaint.is_open:
             return _detail_page(request, complaint, bound={"reply": form}, status=400)
-        _errors_as_messages(request, form)
+        errors_as_messages(request, form, with_labels=True)
     return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
 
 
@@ -589,7 +582,7 @@ def complaint_reply_given(request: HttpRequest, pk: int, rid: int) -> HttpRespon
     if form.errors:
         if ComplaintReply.objects.filter(pk=rid, done_at__isnull=True).exists():
             return _detail_page(request, complaint, bound={f"given-{rid}": form}, status=400)
-        _errors_as_messages(request, form)
+        errors_as_messages(request, form, with_labels=True)
     return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
 
 

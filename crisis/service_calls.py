@@ -37,3 +37,23 @@ def call_service(request: HttpRequest, form, call: Callable[[], Any], *, refusal
         # Whatever the page named is gone, or was never there, or is not the caller's to see.
         raise Http404(_("Not found.")) from None
     return None
+
+
+def errors_as_messages(request: HttpRequest, form, *, with_labels: bool = False) -> None:
+    """A form's errors as messages on the page it returns to (panels show no inline errors)."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if with_labels and field in form.fields else None
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
+def submit(request: HttpRequest, form, service: Callable[..., Any], success: str = "") -> Any | None:
+    """A page form's command: validate the form (its command's input), call the service with what
+    it cleaned, say `success` when it is done; what went wrong becomes messages."""
+    done = None
+    if form.is_valid():
+        done = call_service(request, form, lambda: service(**form.cleaned_data))
+        if done is not None and success:
+            messages.success(request, success)
+    errors_as_messages(request, form)
+    return done

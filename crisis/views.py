@@ -104,13 +104,7 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
     policy.CHANGE_COMMAND.check(request.user, incident)
     form = HandoverForm(request.POST or None, incident=incident)
     if request.method == "POST" and form.is_valid():
-        done = call_service(
-            request,
-            form,
-            lambda: services.change_command(
-                pk, by=request.user, to=form.cleaned_data["user"], briefing=form.cleaned_data.get("briefing", "")
-            ),
-        )
+        done = call_service(request, form, lambda: services.change_command(pk, by=request.user, **form.cleaned_data))
         if done is not None:
             messages.success(
                 request,

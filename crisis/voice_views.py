@@ -4,6 +4,7 @@ become messages the user reads."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,7 @@ from incidents.timeline import display_name
 from playbooks.models import QALine as PlaybookQALine
 from playbooks.models import StatementTemplate
 
-from .service_calls import call_service
+from .service_calls import call_service, errors_as_messages, submit
 from .views import _incident_or_404
 from .voice import entries, services
 from .voice.models import QALine, QALineState, Statement, StatementState
@@ -47,12 +48,6 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect(default)
-
-
-def _form_errors_as_messages(request: HttpRequest, form) -> None:
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, error)
 
 
 def _statement_or_404(request: HttpRequest, pk: int, sid: int) -> tuple[Incident, Statement]:
@@ -236,7 +231,7 @@ def statement_action(request: HttpRequest, pk: int, sid: int, action: str) -> Ht
                  "withdraw": ReasonForm}.get(action)  # fmt: skip
     form = form(request.POST) if form else None
     if form is not None and not form.is_valid():
-        _form_errors_as_messages(request, form)
+        errors_as_messages(request, form)
         return _back(request, detail)
     data = form.cleaned_data if form is not None else {}
     calls = {
@@ -251,7 +246,7 @@ def statement_action(request: HttpRequest, pk: int, sid: int, action: str) -> Ht
     if done is not None:
         messages.success(request, _success_message(action, done))
     elif form is not None:
-        _form_errors_as_messages(request, form)
+        errors_as_messages(request, form)
     return _back(request, detail)
 
 
@@ -350,19 +345,14 @@ def qa_seed(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("%(n)s lines copied from the playbook as drafts.") % {"n": len(created)})
             else:
                 messages.info(request, _("Every line of the playbook is already here."))
-    _form_errors_as_messages(request, form)
+    errors_as_messages(request, form)
     return redirect("crisis:qa-manage", pk=pk)
 
 
 @require_POST
 def qa_new(request: HttpRequest, pk: int) -> HttpResponse:
     _incident_or_404(request, pk)
-    form = NewLineForm(request.POST)
-    if form.is_valid():
-        done = call_service(request, form, lambda: services.create_line(pk, by=request.user, **form.cleaned_data))
-        if done is not None:
-            messages.success(request, _("Line drafted."))
-    _form_errors_as_messages(request, form)
+    submit(request, NewLineForm(request.POST), partial(services.create_line, pk, by=request.user), _("Line drafted."))
     return redirect("crisis:qa-manage", pk=pk)
 
 
@@ -383,7 +373,7 @@ def qa_action(request: HttpRequest, pk: int, lid: int, action: str) -> HttpRespo
     prefix = {"edit": f"line{lid}", "revise": f"rev{lid}"}.get(action)
     form = form_class(request.POST, prefix=prefix) if form_class else None
     if form is not None and not form.is_valid():
-        _form_errors_as_messages(request, form)
+        errors_as_messages(request, form)
         return redirect(f"{reverse('crisis:qa-manage', args=[pk])}#line-{lid}")
     data = form.cleaned_data if form is not None else {}
     calls = {
@@ -409,5 +399,5 @@ def qa_action(request: HttpRequest, pk: int, lid: int, action: str) -> HttpRespo
         )
         lid = done.pk
     elif form is not None:
-        _form_errors_as_messages(request, form)
+        errors_as_messages(request, form)
     return redirect(f"{reverse('crisis:qa-manage', args=[pk])}#line-{lid}")

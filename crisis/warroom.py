@@ -6,6 +6,7 @@ and answer an htmx request with the panel to swap in (or a redirect without Java
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +25,7 @@ from incidents.models import Deadline, Incident, RoleAssignment, Task, TimelineE
 
 from .complaint_views import complaints_panel_context
 from .forms import MeetForm, NoteForm, RoleForm, TaskForm, TransitionForm, WaiveForm
-from .service_calls import call_service
+from .service_calls import call_service, errors_as_messages, submit
 from .views import _incident_or_404
 from .voice_panel import voice_context
 
@@ -151,23 +152,13 @@ def _after_action(request: HttpRequest, pk: int, panel_name: str | None, anchor:
     return redirect(reverse("crisis:incident", args=[pk]) + anchor)
 
 
-def _form_errors(request: HttpRequest, form) -> None:
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, error)
-
-
 @require_POST
 def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
     _incident_or_404(request, pk)
     form = TransitionForm(request.POST)
     if form.is_valid():
         done = call_service(
-            request,
-            None,
-            lambda: services.transition_incident(
-                pk, by=request.user, name=form.cleaned_data["transition"], note=form.cleaned_data.get("note", "")
-            ),
+            request, None, lambda: services.transition_incident(pk, by=request.user, **form.cleaned_data)
         )
         if done is not None:
             messages.success(request, _("Status is now %(status)s.") % {"status": done.get_status_display()})
@@ -184,7 +175,7 @@ def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
         call_service(request, form, lambda: services.add_note(pk, by=request.user, **form.cleaned_data))
     if form.errors and request.htmx:
         return HttpResponse(" ".join(e for errors in form.errors.values() for e in errors), status=400)
-    _form_errors(request, form)
+    errors_as_messages(request, form)
     # The note reaches every open war room, this one included, through the websocket.
     return _after_action(request, pk, None, "#timeline")
 
@@ -192,12 +183,7 @@ def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def incident_role(request: HttpRequest, pk: int) -> HttpResponse:
     _incident_or_404(request, pk)
-    form = RoleForm(request.POST)
-    if form.is_valid():
-        done = call_service(request, form, lambda: services.assign_role(pk, by=request.user, **form.cleaned_data))
-        if done is not None:
-            messages.success(request, _("Role assigned."))
-    _form_errors(request, form)
+    submit(request, RoleForm(request.POST), partial(services.assign_role, pk, by=request.user), _("Role assigned."))
     return _after_action(request, pk, "roles", "#panel-roles")
 
 
@@ -214,10 +200,7 @@ def role_end(request: HttpRequest, pk: int, assignment_id: int) -> HttpResponse:
 def task_update(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
     _incident_or_404(request, pk)
     get_object_or_404(Task, pk=task_id, incident_id=pk)
-    form = TaskForm(request.POST)
-    if form.is_valid():
-        call_service(request, form, lambda: services.update_task(task_id, by=request.user, **form.cleaned_data))
-    _form_errors(request, form)
+    submit(request, TaskForm(request.POST), partial(services.update_task, task_id, by=request.user))
     return _after_action(request, pk, "checklist", "#panel-checklist")
 
 
@@ -231,9 +214,5 @@ def deadline_update(request: HttpRequest, pk: int, deadline_id: int) -> HttpResp
         form, service = WaiveForm({"reason": text}), services.waive_deadline
     else:
         form, service = MeetForm({"evidence": text}), services.meet_deadline
-    if form.is_valid():
-        call = lambda: service(deadline_id, by=request.user, **form.cleaned_data)  # noqa: E731
-        if call_service(request, form, call) is not None:
-            messages.success(request, _("Deadline updated."))
-    _form_errors(request, form)
+    submit(request, form, partial(service, deadline_id, by=request.user), _("Deadline updated."))
     return _after_action(request, pk, "deadlines", "#panel-deadlines")

@@ -13,14 +13,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q
 from django.utils import timezone
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext_lazy
 
 from .clock import alarms as clock
 from .clock.models import Alarm, AlarmKind
 from .clock.registry import Busy, Gone, OwnerType
 from .models import OPEN_STATUSES, Deadline, DeadlineState, EntryKind, Incident, RoleAssignment, Task, TaskState
 from .notify import delivery as notify
+from .notify import texts
 from .timeline import lock_incident, person, record
 
 User = get_user_model()
@@ -103,28 +103,18 @@ def stop_incident(incident: Incident) -> None:
 # --- What the data says -------------------------------------------------------------------------------
 
 
+def _owed(key: str, owed: Task | Deadline) -> dict[str, Any]:
+    """What tasks and deadlines say alike on the timeline (entries.TaskEntry, entries.DeadlineEntry)."""
+    due_at = owed.due_at.isoformat() if owed.due_at else None
+    return {key: owed.pk, "title_zh": owed.title_zh, "title_en": owed.title_en, "state": owed.state, "due_at": due_at}
+
+
 def task_data(task: Task, **extra: Any) -> dict[str, Any]:
-    return {
-        "task": task.pk,
-        "title_zh": task.title_zh,
-        "title_en": task.title_en,
-        "state": task.state,
-        "due_at": task.due_at.isoformat() if task.due_at else None,
-        "assignee": person(task.assignee),
-        **extra,
-    }
+    return {**_owed("task", task), "assignee": person(task.assignee), **extra}
 
 
 def deadline_data(deadline: Deadline, **extra: Any) -> dict[str, Any]:
-    return {
-        "deadline": deadline.pk,
-        "title_zh": deadline.title_zh,
-        "title_en": deadline.title_en,
-        "audience": deadline.audience,
-        "state": deadline.state,
-        "due_at": deadline.due_at.isoformat(),
-        **extra,
-    }
+    return {**_owed("deadline", deadline), "audience": deadline.audience, **extra}
 
 
 def first_hour_report(incident: Incident) -> dict[str, Any]:
@@ -242,38 +232,34 @@ def _lock_first_hour(incident_id: int, skip_locked: bool) -> Incident:
     return _lock_owner_incident(incident_id if exists else None, skip_locked)
 
 
+def _remind_or_escalate(incident: Incident, target: Deadline | Task, data: dict[str, Any], alarm: Alarm) -> None:
+    """What a deadline's and a task's alarms do alike: a reminder to those who can act, or a
+    breach on the timeline escalated to the rule's targets."""
+    if alarm.kind == AlarmKind.REMINDER:
+        data["lead_minutes"] = alarm.lead_minutes
+        record(incident, EntryKind.REMINDER, data=data)
+        _tell(incident, alarm, "deadline_reminder", data, reminder_recipients(incident, target))
+        return
+    data["late_seconds"] = round((alarm.handled_at - alarm.fire_at).total_seconds(), 3)
+    record(incident, EntryKind.BREACH, data=data)
+    _tell(incident, alarm, "deadline_breached", data, breach_recipients(incident, target))
+
+
 def _act_on_deadline(context: tuple[Incident, Deadline], alarm: Alarm) -> None:
     incident, deadline = context
     if incident.status not in OPEN_STATUSES or deadline.state != DeadlineState.PENDING:
         return
-    data = deadline_data(deadline, alarm=alarm.pk, target="deadline")
-    if alarm.kind == AlarmKind.REMINDER:
-        data["lead_minutes"] = alarm.lead_minutes
-        record(incident, EntryKind.REMINDER, data=data)
-        _tell(incident, alarm, "deadline_reminder", data, reminder_recipients(incident, deadline))
-        return
-    deadline.state = DeadlineState.BREACHED
-    deadline.breached_at = alarm.handled_at
-    deadline.save(update_fields=["state", "breached_at"])
-    data["state"] = DeadlineState.BREACHED
-    data["late_seconds"] = round((alarm.handled_at - alarm.fire_at).total_seconds(), 3)
-    record(incident, EntryKind.BREACH, data=data)
-    _tell(incident, alarm, "deadline_breached", data, breach_recipients(incident, deadline))
+    if alarm.kind == AlarmKind.BREACH:
+        deadline.state = DeadlineState.BREACHED
+        deadline.breached_at = alarm.handled_at
+        deadline.save(update_fields=["state", "breached_at"])
+    _remind_or_escalate(incident, deadline, deadline_data(deadline, alarm=alarm.pk, target="deadline"), alarm)
 
 
 def _act_on_task(context: tuple[Incident, Task], alarm: Alarm) -> None:
     incident, task = context
-    if incident.status not in OPEN_STATUSES or task.state != TaskState.OPEN:
-        return
-    data = task_data(task, alarm=alarm.pk, target="task")
-    if alarm.kind == AlarmKind.REMINDER:
-        data["lead_minutes"] = alarm.lead_minutes
-        record(incident, EntryKind.REMINDER, data=data)
-        _tell(incident, alarm, "deadline_reminder", data, reminder_recipients(incident, task))
-        return
-    data["late_seconds"] = round((alarm.handled_at - alarm.fire_at).total_seconds(), 3)
-    record(incident, EntryKind.BREACH, data=data)
-    _tell(incident, alarm, "deadline_breached", data, breach_recipients(incident, task))
+    if incident.status in OPEN_STATUSES and task.state == TaskState.OPEN:
+        _remind_or_escalate(incident, task, task_data(task, alarm=alarm.pk, target="task"), alarm)
 
 
 def _act_on_first_hour(incident: Incident, alarm: Alarm) -> None:
@@ -303,20 +289,25 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def reminder_texts(data: dict[str, Any]) -> tuple[str, str]:
-    values = _values(data)
-    return (
-        _("Reminder: “%(title)s” is due at %(due)s (%(incident)s)") % values,
-        _("“%(title)s” is due at %(due)s, in %(lead)s minutes. Incident: %(incident)s.") % values,
-    )
-
-
-def breach_texts(data: dict[str, Any]) -> tuple[str, str]:
-    values = _values(data)
-    return (
-        _("Missed: “%(title)s” was due at %(due)s (%(incident)s)") % values,
-        _("“%(title)s” was due at %(due)s and is not done. This is an escalation. Incident: %(incident)s.") % values,
-    )
-
-
-NOTIFICATION_TEXTS = ((TOPIC, "deadline_reminder", reminder_texts), (TOPIC, "deadline_breached", breach_texts))
+NOTIFICATION_TEXTS = (
+    (
+        TOPIC,
+        "deadline_reminder",
+        texts.formatted(
+            gettext_lazy("Reminder: “%(title)s” is due at %(due)s (%(incident)s)"),
+            gettext_lazy("“%(title)s” is due at %(due)s, in %(lead)s minutes. Incident: %(incident)s."),
+            _values,
+        ),
+    ),
+    (
+        TOPIC,
+        "deadline_breached",
+        texts.formatted(
+            gettext_lazy("Missed: “%(title)s” was due at %(due)s (%(incident)s)"),
+            gettext_lazy(
+                "“%(title)s” was due at %(due)s and is not done. This is an escalation. Incident: %(incident)s."
+            ),
+            _values,
+        ),
+    ),
+)

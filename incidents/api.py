@@ -7,16 +7,16 @@ from typing import ClassVar
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import query
 from config.commands import Permission, validated
+from playbooks.models import CrisisKind
 
 from . import policy, services
 from .models import Deadline, Incident, RoleAssignment, Status, Task, TimelineEntry
@@ -47,23 +47,10 @@ TIMELINE_PAGE = 200
 TIMELINE_MAX_PAGE = 1000
 
 
-def non_negative_int(request: Request, name: str, default: int, maximum: int | None = None) -> int:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ValidationError({name: [_("Must be a whole number.")]}) from None
-    if value < 0:
-        raise ValidationError({name: [_("Must be zero or more.")]})
-    return min(value, maximum) if maximum is not None else value
-
-
 @extend_schema(
     parameters=[
         OpenApiParameter("status", str, enum=Status.values, description="Filter by status (repeatable)."),
-        OpenApiParameter("kind", str, description="Filter by kind (repeatable)."),
+        OpenApiParameter("kind", str, enum=CrisisKind.values, description="Filter by kind (repeatable)."),
         OpenApiParameter("open", bool, description="Only open incidents."),
     ]
 )
@@ -73,13 +60,10 @@ class IncidentListCreate(generics.ListAPIView):
     def get_queryset(self):
         qs = Incident.objects.visible_to(self.request.user).select_related("commander", "spokesperson")
         params = self.request.query_params
-        statuses = params.getlist("status")
+        statuses = query.choices(self.request, "status", Status.values)
         if statuses:
-            unknown = set(statuses) - set(Status.values)
-            if unknown:
-                raise ValidationError({"status": [_("Unknown status: %(s)s") % {"s": ", ".join(sorted(unknown))}]})
             qs = qs.filter(status__in=statuses)
-        kinds = params.getlist("kind")
+        kinds = query.choices(self.request, "kind", CrisisKind.values)
         if kinds:
             qs = qs.filter(kind__in=kinds)
         if params.get("open") in ("1", "true", "yes"):
@@ -109,8 +93,7 @@ class IncidentTransition(APIView):
     @extend_schema(request=TransitionSerializer, responses=IncidentDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
         policy.CHANGE_STATUS.check(request.user, services.get_visible_incident(pk, request.user))
-        body = validated(TransitionSerializer, request.data)
-        services.transition_incident(pk, by=request.user, name=body["transition"], note=body.get("note", ""))
+        services.transition_incident(pk, by=request.user, **validated(TransitionSerializer, request.data))
         return _detail(request, pk)
 
 
@@ -118,8 +101,7 @@ class IncidentCommander(APIView):
     @extend_schema(request=CommanderSerializer, responses=IncidentDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
         policy.TAKE_COMMAND.check(request.user, services.get_visible_incident(pk, request.user))
-        body = validated(CommanderSerializer, request.data)
-        services.change_command(pk, by=request.user, to=body["user"], briefing=body.get("briefing", ""))
+        services.change_command(pk, by=request.user, **validated(CommanderSerializer, request.data))
         return _detail(request, pk)
 
 
@@ -159,8 +141,8 @@ class IncidentTimeline(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         incident = services.get_visible_incident(pk, request.user)
-        after = non_negative_int(request, "after", 0)
-        limit = non_negative_int(request, "limit", TIMELINE_PAGE, TIMELINE_MAX_PAGE) or TIMELINE_PAGE
+        after = query.non_negative_int(request, "after", 0)
+        limit = query.non_negative_int(request, "limit", TIMELINE_PAGE, TIMELINE_MAX_PAGE) or TIMELINE_PAGE
         entries = list(
             TimelineEntry.objects.filter(incident=incident, seq__gt=after)
             .select_related("actor")

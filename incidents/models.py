@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from config.model_fields import moment, optional, person
 from playbooks.models import Audience, AutoComplete, CrisisKind, Phase, PlaybookVersion, Role, bilingual
 
 from . import permissions
@@ -79,35 +80,14 @@ class Incident(FSMModelMixin, models.Model):
     )
     detected_at = models.DateTimeField(_("detected at"))
     declared_at = models.DateTimeField(_("declared at"), default=timezone.now)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_at = moment(_("closed at"))
     # Denormalised from the active RoleAssignment rows, written in the same transaction by the
     # services. The database constraint that guarantees "one commander" lives on RoleAssignment.
-    commander = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("commander"),
-    )
-    spokesperson = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("spokesperson"),
-    )
+    commander = person(_("commander"))
+    spokesperson = person(_("spokesperson"))
     # The playbook version this incident runs on, pinned at declaration: published versions are
     # immutable, so later edits to the playbook never change a running incident.
-    playbook_version = models.ForeignKey(
-        PlaybookVersion,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("playbook version"),
-    )
+    playbook_version = optional(PlaybookVersion, _("playbook version"))
     # The sequence number of the newest timeline entry. Bumped under the incident's row lock in
     # the same transaction as the entry, so sequence numbers are gapless.
     last_seq = models.PositiveIntegerField(default=0, editable=False)
@@ -211,11 +191,9 @@ class RoleAssignment(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
-    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_at = moment(_("ended at"))
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    ended_by = person()
     briefing = models.TextField(_("briefing"), blank=True)
 
     class Meta:
@@ -284,14 +262,7 @@ class TimelineEntry(models.Model):
     seq = models.PositiveIntegerField(_("sequence"))
     # One of the kinds registered with incidents.timeline (the core's EntryKind and the others').
     kind = models.CharField(_("kind"), max_length=30)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("actor"),
-    )
+    actor = person(_("actor"))
     # Free text a person wrote (a note, a briefing, a reason); system entries leave it empty and
     # are described from `kind` and `data` in the reader's language (see incidents.timeline).
     text = models.TextField(_("text"), blank=True)
@@ -331,7 +302,7 @@ class Task(models.Model):
     """A step of the pinned playbook (or one the commander adds), with its due time."""
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="tasks")
-    step = models.ForeignKey("playbooks.Step", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    step = optional("playbooks.Step")
     order = models.PositiveIntegerField(default=0)
     phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices)
     title_zh = models.CharField(_("title (Chinese)"), max_length=200)
@@ -341,16 +312,11 @@ class Task(models.Model):
     owner_role = models.CharField(_("owning role"), max_length=20, choices=Role.choices)
     required = models.BooleanField(_("required"), default=True)
     completes_when = models.CharField(max_length=30, choices=AutoComplete.choices, blank=True)
-    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    due_at = moment(_("due at"))
     state = models.CharField(_("state"), max_length=10, choices=TaskState.choices, default=TaskState.OPEN)
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        verbose_name=_("assignee"),
-    )  # fmt: skip
-    completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    completed_at = models.DateTimeField(null=True, blank=True)
+    assignee = person(_("assignee"))  # fmt: skip
+    completed_by = person()
+    completed_at = moment()
     note = models.TextField(_("note or reason"), blank=True)
 
     class Meta:
@@ -391,9 +357,7 @@ class Deadline(models.Model):
     """Something owed to someone by a time: a disclosure, a holding statement, a report."""
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="deadlines")
-    rule = models.ForeignKey(
-        "playbooks.DeadlineRule", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    rule = optional("playbooks.DeadlineRule")
     code = models.CharField(_("code"), max_length=60, blank=True)
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
     title_zh = models.CharField(_("what is owed (Chinese)"), max_length=200)
@@ -404,14 +368,12 @@ class Deadline(models.Model):
     remind_before_minutes = models.CharField(max_length=100, blank=True)
     escalate_to = models.CharField(max_length=100, blank=True)
     met_by_statement = models.BooleanField(default=False)
-    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
-    met_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    met_at = moment(_("met at"))
+    met_by = person()
     evidence = models.TextField(_("evidence"), blank=True)
     evidence_ref = models.CharField(max_length=100, blank=True, help_text=_("e.g. statement:12"))
     waived_reason = models.TextField(_("reason for waiving"), blank=True)
-    breached_at = models.DateTimeField(null=True, blank=True)
+    breached_at = moment()
 
     class Meta:
         ordering = ["incident", "due_at", "pk"]

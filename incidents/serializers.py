@@ -145,12 +145,12 @@ class DeclareSerializer(serializers.Serializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    transition = serializers.ChoiceField(label=_("Step"), choices=TRANSITION_NAMES)
+    transition = serializers.ChoiceField(label=_("Step"), choices=TRANSITION_NAMES, source="name")
     note = _text(_("Note"))
 
 
 class CommanderSerializer(serializers.Serializer):
-    user = _active_user(_("New commander"))
+    user = _active_user(_("New commander"), source="to")
     briefing = _text(
         _("Briefing"),
         help_text=_("Situation, objectives and priorities, organisation, resources, communications."),

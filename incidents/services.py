@@ -82,6 +82,23 @@ def _clean_text(value: Any, field: str, *, required: bool, max_length: int = MAX
     return clean_text(value, field, required=required, max_length=max_length)
 
 
+def _locked(incident_id: int, by, missing: type[Exception] = Incident.DoesNotExist) -> Incident:
+    """Lock the incident for this transaction; to someone who may not see it, it does not exist
+    (`missing` names what the caller asked for: the incident, or a task or deadline of it)."""
+    incident = lock_incident(incident_id)
+    if not permissions.may_view(by, incident):
+        raise missing
+    return incident
+
+
+def _pending(deadline: Deadline) -> Deadline:
+    if deadline.state != DeadlineState.PENDING:
+        raise RuleBroken(
+            _("This deadline is already %(state)s.") % {"state": deadline.get_state_display()}, state=deadline.state
+        )
+    return deadline
+
+
 def moment_error(value: datetime | None) -> str | None:
     """Why a moment someone gave is not acceptable (missing, without a zone, out of range)."""
     if value is None or timezone.is_naive(value):
@@ -205,6 +222,12 @@ def deadline_due_at(incident: Incident, *, due_in: int, unit: str, clock_starts_
     return start + timedelta(minutes=due_in * minutes)
 
 
+# What a task keeps of its playbook step, and a deadline of its rule (a copy: the playbook may change).
+_COPIED_FROM_STEP = ("order", "phase", "title_zh", "title_en", "instructions_zh", "instructions_en", "owner_role",
+                     "required", "completes_when")  # fmt: skip
+_COPIED_FROM_RULE = ("code", "audience", "title_zh", "title_en", "source", "escalate_to", "met_by_statement")
+
+
 def _run_playbook(incident: Incident) -> tuple[int, int]:
     """Turn the pinned version's steps into tasks and its rules into deadlines, with due times."""
     version = incident.playbook_version
@@ -212,15 +235,7 @@ def _run_playbook(incident: Incident) -> tuple[int, int]:
         Task(
             incident=incident,
             step=step,
-            order=step.order,
-            phase=step.phase,
-            title_zh=step.title_zh,
-            title_en=step.title_en,
-            instructions_zh=step.instructions_zh,
-            instructions_en=step.instructions_en,
-            owner_role=step.owner_role,
-            required=step.required,
-            completes_when=step.completes_when,
+            **{field: getattr(step, field) for field in _COPIED_FROM_STEP},
             due_at=(
                 incident.declared_at + timedelta(minutes=step.due_offset_minutes)
                 if step.due_offset_minutes is not None
@@ -233,15 +248,9 @@ def _run_playbook(incident: Incident) -> tuple[int, int]:
         Deadline(
             incident=incident,
             rule=rule,
-            code=rule.code,
-            audience=rule.audience,
-            title_zh=rule.title_zh,
-            title_en=rule.title_en,
-            source=rule.source,
+            **{field: getattr(rule, field) for field in _COPIED_FROM_RULE},
             due_at=deadline_due_at(incident, due_in=rule.due_in, unit=rule.unit, clock_starts_at=rule.clock_starts_at),
             remind_before_minutes=",".join(str(n) for n in rule.reminder_leads),
-            escalate_to=rule.escalate_to,
-            met_by_statement=rule.met_by_statement,
         )
         for rule in version.deadline_rules.all()
     ]
@@ -259,9 +268,7 @@ def transition_incident(incident_id: int, *, by, name: str, note: str = "") -> I
         raise ValidationError({"transition": _("Unknown transition “%(name)s”.") % {"name": name}})
     note = _clean_text(note, "note", required=False)
     with transaction.atomic():
-        incident = lock_incident(incident_id)
-        if not permissions.may_view(by, incident):
-            raise Incident.DoesNotExist
+        incident = _locked(incident_id, by)
         spec = next(t for t in incident.get_all_status_transitions() if t.name == name)
         if not spec.has_perm(incident, by):
             raise policy.CHANGE_STATUS.refused(by, incident)
@@ -308,9 +315,7 @@ def change_command(incident_id: int, *, by, to, briefing: str = "") -> Incident:
     """
     briefing = _clean_text(briefing, "briefing", required=False)
     with transaction.atomic():
-        incident = lock_incident(incident_id)
-        if not permissions.may_view(by, incident):
-            raise Incident.DoesNotExist
+        incident = _locked(incident_id, by)
         policy.TAKE_COMMAND.check(by)
         if incident.commander_id is not None and not permissions.directs(by, incident):
             raise RuleBroken(
@@ -389,9 +394,7 @@ def assign_role(incident_id: int, *, by, user, role: str, briefing: str = "") ->
         raise ValidationError({"role": _("Unknown role.")})
     briefing = _clean_text(briefing, "briefing", required=False)
     with transaction.atomic():
-        incident = lock_incident(incident_id)
-        if not permissions.may_view(by, incident):
-            raise Incident.DoesNotExist
+        incident = _locked(incident_id, by)
         policy.ASSIGN_ROLE.check(by, incident)
         require_open(incident)
         if not user.is_active:
@@ -433,9 +436,7 @@ def end_role(assignment_id: int, *, by) -> RoleAssignment:
     if assignment.role == Role.COMMANDER:
         raise RuleBroken(_("Command is handed over, not dropped: name the next commander instead."))
     with transaction.atomic():
-        incident = lock_incident(assignment.incident_id)
-        if not permissions.may_view(by, incident):
-            raise Incident.DoesNotExist
+        incident = _locked(assignment.incident_id, by)
         policy.END_ROLE.check(by, incident)
         assignment.refresh_from_db()
         if assignment.ended_at is not None:
@@ -460,9 +461,8 @@ def end_role(assignment_id: int, *, by) -> RoleAssignment:
 def add_note(incident_id: int, *, by, text: str) -> TimelineEntry:
     text = _clean_text(text, "text", required=True)
     with transaction.atomic():
-        incident = lock_incident(incident_id)
-        if not permissions.may_note(by, incident):
-            raise Incident.DoesNotExist
+        incident = _locked(incident_id, by)
+        policy.ADD_NOTE.check(by, incident)
         return record(incident, EntryKind.NOTE, actor=by, text=text)
 
 
@@ -494,9 +494,7 @@ def update_task(task_id: int, *, by, state: str | None = None, assignee=_UNSET, 
     if state is not None and state not in TaskState.values:
         raise ValidationError({"state": _("Unknown state.")})
     with transaction.atomic():
-        incident = lock_incident(task.incident_id)
-        if not permissions.may_view(by, incident):
-            raise Task.DoesNotExist
+        incident = _locked(task.incident_id, by, Task.DoesNotExist)
         task = Task.objects.select_related("assignee").get(pk=task_id)
         if assignee is not _UNSET:
             policy.ASSIGN_TASK.check(by, incident)
@@ -537,9 +535,7 @@ def meet_deadline(deadline_id: int, *, by, evidence: str, evidence_ref: str = ""
     evidence = _clean_text(evidence, "evidence", required=True)
     deadline = Deadline.objects.get(pk=deadline_id)
     with transaction.atomic():
-        incident = lock_incident(deadline.incident_id)
-        if not permissions.may_view(by, incident):
-            raise Deadline.DoesNotExist
+        incident = _locked(deadline.incident_id, by, Deadline.DoesNotExist)
         policy.MEET_DEADLINE.check(by, incident)
         return _meet(incident, deadline_id, by=by, evidence=evidence, evidence_ref=evidence_ref)
 
@@ -584,16 +580,9 @@ def waive_deadline(deadline_id: int, *, by, reason: str) -> Deadline:
     reason = _clean_text(reason, "reason", required=True)
     deadline = Deadline.objects.get(pk=deadline_id)
     with transaction.atomic():
-        incident = lock_incident(deadline.incident_id)
-        if not permissions.may_view(by, incident):
-            raise Deadline.DoesNotExist
+        incident = _locked(deadline.incident_id, by, Deadline.DoesNotExist)
         policy.WAIVE_DEADLINE.check(by, incident)
-        deadline = Deadline.objects.get(pk=deadline_id)
-        if deadline.state != DeadlineState.PENDING:
-            raise RuleBroken(
-                _("This deadline is already %(state)s.") % {"state": deadline.get_state_display()},
-                state=deadline.state,
-            )
+        deadline = _pending(Deadline.objects.get(pk=deadline_id))
         deadline.state = DeadlineState.WAIVED
         deadline.waived_reason = reason
         deadline.save(update_fields=["state", "waived_reason"])
@@ -634,9 +623,7 @@ def add_deadline(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        incident = lock_incident(incident_id)
-        if not permissions.may_view(by, incident):
-            raise Incident.DoesNotExist
+        incident = _locked(incident_id, by)
         policy.ADD_DEADLINE.check(by, incident)
         require_open(incident)
         deadline = Deadline.objects.create(
@@ -663,15 +650,9 @@ def move_deadline(deadline_id: int, *, by, due_at: datetime, reason: str) -> Dea
         raise ValidationError({"due_at": error})
     deadline = Deadline.objects.get(pk=deadline_id)
     with transaction.atomic():
-        incident = lock_incident(deadline.incident_id)
-        if not permissions.may_view(by, incident):
-            raise Deadline.DoesNotExist
+        incident = _locked(deadline.incident_id, by, Deadline.DoesNotExist)
         policy.MOVE_DEADLINE.check(by, incident)
-        deadline = Deadline.objects.get(pk=deadline_id)
-        if deadline.state != DeadlineState.PENDING:
-            raise RuleBroken(
-                _("This deadline is already %(state)s.") % {"state": deadline.get_state_display()}, state=deadline.state
-            )
+        deadline = _pending(Deadline.objects.get(pk=deadline_id))
         before = deadline.due_at
         deadline.due_at = due_at
         deadline.save(update_fields=["due_at"])

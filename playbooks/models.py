@@ -8,7 +8,6 @@ running incident. Texts are bilingual: `*_zh` and `*_en`, shown in the reader's 
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -17,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
+
+from config.model_fields import optional, person
 
 from . import templating
 
@@ -174,20 +175,11 @@ class PlaybookVersion(FSMModelMixin, models.Model):
     state = FSMField(_("state"), default=VersionState.DRAFT, choices=VersionState.choices, protected=True)
     notes_zh = models.TextField(_("notes (Chinese)"), blank=True)
     notes_en = models.TextField(_("notes (English)"), blank=True)
-    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    based_on = optional("self")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = person()
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        editable=False,
-    )
+    published_by = person(editable=False)
     retired_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = PlaybookVersionQuerySet.as_manager()

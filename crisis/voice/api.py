@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import query
 from incidents.services import get_visible_incident
 from playbooks.models import Audience
 
@@ -35,15 +36,6 @@ from .serializers import (
     VersionSerializer,
 )
 
-
-def _choice_filter(request: Request, name: str, choices: list[str]) -> list[str]:
-    values = request.query_params.getlist(name)
-    unknown = sorted(set(values) - set(choices))
-    if unknown:
-        raise ValidationError({name: [_("Unknown value: %(v)s") % {"v": ", ".join(unknown)}]})
-    return values
-
-
 # --- Statements -----------------------------------------------------------------------------------------
 
 
@@ -61,8 +53,8 @@ class IncidentStatements(generics.ListAPIView):
     def get_queryset(self):
         incident = get_visible_incident(self.kwargs["pk"], self.request.user)
         queryset = Statement.objects.filter(incident=incident).select_related("incident")
-        audiences = _choice_filter(self.request, "audience", Audience.values)
-        states = _choice_filter(self.request, "state", StatementState.values)
+        audiences = query.choices(self.request, "audience", Audience.values)
+        states = query.choices(self.request, "state", StatementState.values)
         if audiences:
             queryset = queryset.filter(audience__in=audiences)
         if states:
@@ -227,7 +219,7 @@ class IncidentQALines(generics.ListAPIView):
     def get_queryset(self):
         incident = get_visible_incident(self.kwargs["pk"], self.request.user)
         queryset = QALine.objects.filter(incident=incident).select_related("incident")
-        states = _choice_filter(self.request, "state", QALineState.values)
+        states = query.choices(self.request, "state", QALineState.values)
         if self.request.query_params.get("current") in ("1", "true", "yes"):
             states = [QALineState.APPROVED]
         if states:

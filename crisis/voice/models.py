@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from config.model_fields import moment, optional, person
 from incidents.models import Incident
 from playbooks.models import Audience, StatementPurpose, StatementTemplate
 from playbooks.models import QALine as PlaybookQALine
@@ -57,19 +58,6 @@ EDITABLE_STATEMENT_STATES = (
 UNPUBLISHED_STATEMENT_STATES = EDITABLE_STATEMENT_STATES
 
 
-def person_field(verbose_name=None, **kwargs) -> models.ForeignKey:
-    """Who did something (drafted, approved, rejected …): a user, kept even if they leave."""
-    options = {"null": True, "blank": True, **kwargs}
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=verbose_name, **options
-    )
-
-
-def moment_field(verbose_name=None) -> models.DateTimeField:
-    """When it happened; empty until it does."""
-    return models.DateTimeField(verbose_name, null=True, blank=True)
-
-
 class ReviewedText(FSMModelMixin, models.Model):
     """What statements and Q&A lines share: words drafted in one language, versioned by every
     edit, reviewed by the commander, rejected with a comment, superseded by a newer approved
@@ -80,23 +68,23 @@ class ReviewedText(FSMModelMixin, models.Model):
     # Bumped by every edit. A reviewer's approval names the version they read, so an edit made
     # while they were reading is not approved by accident.
     version = models.PositiveIntegerField(_("version"), default=1)
-    drafted_by = person_field(_("drafted by"), null=False, blank=False)
-    created_at = models.DateTimeField(_("drafted at"), default=timezone.now)
-    edited_by = person_field(_("last edited by"))
-    edited_at = moment_field(_("last edited at"))
-    submitted_by = person_field(_("submitted by"))
-    submitted_at = moment_field(_("submitted at"))
-    approved_by = person_field(_("approved by"))
-    approved_at = moment_field(_("approved at"))
-    rejected_by = person_field(_("rejected by"))
-    rejected_at = moment_field(_("rejected at"))
-    rejection_comment = models.TextField(_("reason for rejection"), blank=True)
-    superseded_by = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("superseded by")
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("drafted by")
     )
-    superseded_at = moment_field(_("superseded at"))
-    withdrawn_by = person_field(_("withdrawn by"))
-    withdrawn_at = moment_field(_("withdrawn at"))
+    created_at = models.DateTimeField(_("drafted at"), default=timezone.now)
+    edited_by = person(_("last edited by"))
+    edited_at = moment(_("last edited at"))
+    submitted_by = person(_("submitted by"))
+    submitted_at = moment(_("submitted at"))
+    approved_by = person(_("approved by"))
+    approved_at = moment(_("approved at"))
+    rejected_by = person(_("rejected by"))
+    rejected_at = moment(_("rejected at"))
+    rejection_comment = models.TextField(_("reason for rejection"), blank=True)
+    superseded_by = optional("self", _("superseded by"))
+    superseded_at = moment(_("superseded at"))
+    withdrawn_by = person(_("withdrawn by"))
+    withdrawn_at = moment(_("withdrawn at"))
     withdrawn_reason = models.TextField(_("reason for withdrawing"), blank=True)
 
     class Meta:
@@ -138,14 +126,7 @@ class Statement(ReviewedText):
     )
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
     purpose = models.CharField(_("purpose"), max_length=20, choices=StatementPurpose.choices, blank=True)
-    template = models.ForeignKey(
-        StatementTemplate,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("template"),
-    )
+    template = optional(StatementTemplate, _("template"))
     title = models.CharField(_("title"), max_length=200)
     # Plain text, always shown escaped; line breaks are kept.
     body = models.TextField(_("text"))
@@ -153,13 +134,13 @@ class Statement(ReviewedText):
     # Copied from the template when drafting, so the database can check it without a join (and a
     # later playbook version cannot change what this statement needs).
     needs_second_review = models.BooleanField(_("needs a second reviewer"), default=False)
-    second_reviewer = person_field(_("second reviewer"))
-    second_approved_at = moment_field(_("second review at"))
+    second_reviewer = person(_("second reviewer"))
+    second_approved_at = moment(_("second review at"))
     # The words the approvals cover, frozen when the last approval lands.
     approved_title = models.CharField(max_length=200, blank=True)
     approved_body = models.TextField(blank=True)
-    published_by = person_field(_("published by"))
-    published_at = moment_field(_("published at"))
+    published_by = person(_("published by"))
+    published_at = moment(_("published at"))
 
     class Meta:
         ordering = ["incident", "-created_at", "-pk"]
@@ -319,17 +300,8 @@ class QALine(ReviewedText):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="qa_lines")
     # All revisions of one question share a topic; at most one of them is in force.
     topic = models.UUIDField(default=uuid.uuid4, editable=False)
-    revises = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("revises")
-    )
-    source = models.ForeignKey(
-        PlaybookQALine,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("from the playbook line"),
-    )
+    revises = optional("self", _("revises"))
+    source = optional(PlaybookQALine, _("from the playbook line"))
     order = models.PositiveIntegerField(_("order"), default=0)
     question = models.TextField(_("question"))
     answer = models.TextField(_("approved answer"))

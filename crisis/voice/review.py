@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -78,6 +78,14 @@ def wrong_state(kind: Kind, obj: ReviewedText, verb: str) -> RuleBroken:
     return RuleBroken(message % {"state": obj.get_state_display(), "doing": cannot_be(verb)}, state=obj.state)
 
 
+def visible(model: type[ReviewedText], obj_id: int, user) -> Any:
+    """The text, if `user` may see its incident; otherwise it does not exist (404)."""
+    obj = model.objects.select_related("incident").get(pk=obj_id)
+    if not permissions.may_view(user, obj.incident):
+        raise model.DoesNotExist
+    return obj
+
+
 def locked(kind: Kind, obj_id: int, user) -> tuple[Incident, Any]:
     """Lock the text's incident and re-read the text under that lock, so the checks that follow
     see the truth. Someone who may not see the incident is told it does not exist."""
@@ -90,6 +98,29 @@ def locked(kind: Kind, obj_id: int, user) -> tuple[Incident, Any]:
 
 def write(kind: Kind, incident: Incident, obj: ReviewedText, action: str, *, by, text: str = "", **extra) -> None:
     record(incident, kind.entry, actor=by, text=text, data=kind.data(obj, action, **extra))
+
+
+def take_over(kind: Kind, incident: Incident, new: Any, current, become_current, *, by, action: str, race: str) -> Any:
+    """`new` becomes the current text (published, or in force) and the one it replaces — the
+    row `current` finds — is superseded, in one savepoint; both steps go on the timeline. The
+    database admits one current row: should a writer that skipped the incident lock get there
+    first, the savepoint rolls back and the caller gets a 409 (`race`) with the transaction
+    still usable."""
+    previous = current.select_for_update(of=("self",)).first()
+    try:
+        with transaction.atomic():
+            if previous is not None:
+                # The old one steps down first: the database admits one current row.
+                previous.supersede(new)
+                previous.save()
+            become_current()
+            new.save()
+    except IntegrityError as exc:
+        raise RuleBroken(race) from exc
+    if previous is not None:
+        write(kind, incident, previous, "superseded", by=by, superseded_by=new.pk)
+    write(kind, incident, new, action, by=by, supersedes=previous.pk if previous is not None else None)
+    return previous
 
 
 def submit(kind: Kind, obj_id: int, *, by) -> Any:

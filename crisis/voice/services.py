@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -186,10 +186,7 @@ def statement_actions(user, statement: Statement, incident: Incident | None = No
 
 def get_visible_statement(statement_id: int, user) -> Statement:
     """The statement, if `user` may see its incident; otherwise it does not exist (404)."""
-    statement = Statement.objects.select_related("incident").get(pk=statement_id)
-    if not permissions.may_view(user, statement.incident):
-        raise Statement.DoesNotExist
-    return statement
+    return review.visible(Statement, statement_id, user)
 
 
 def current_statement(incident: Incident | int, audience: str) -> Statement | None:
@@ -488,29 +485,15 @@ def publish_statement(statement_id: int, *, by) -> Statement:
                 % {"state": statement.get_state_display()},
                 state=statement.state,
             )
-        previous = (
-            Statement.objects.select_for_update(of=("self",))
-            .filter(incident=incident, audience=statement.audience, state=StatementState.PUBLISHED)
-            .first()
-        )
-        try:
-            # A savepoint: if the database refuses (only possible for a writer that skipped the
-            # incident lock), the outer transaction stays usable and the caller gets a 409.
-            with transaction.atomic():
-                if previous is not None:
-                    # The old voice steps down first: the database admits one published row.
-                    previous.supersede(statement)
-                    previous.save()
-                statement.publish(by)
-                statement.save()
-        except IntegrityError as exc:
-            raise RuleBroken(
-                _("Another statement for this audience was published at the same moment; reload and try again.")
-            ) from exc
-        if previous is not None:
-            _record_statement(incident, previous, "superseded", by=by, superseded_by=statement.pk)
-        _record_statement(
-            incident, statement, "published", by=by, supersedes=previous.pk if previous is not None else None
+        review.take_over(
+            STATEMENTS,
+            incident,
+            statement,
+            Statement.objects.filter(incident=incident, audience=statement.audience, state=StatementState.PUBLISHED),
+            lambda: statement.publish(by),
+            by=by,
+            action="published",
+            race=_("Another statement for this audience was published at the same moment; reload and try again."),
         )
         meet_deadlines_by_statement(
             incident,
@@ -582,10 +565,7 @@ def line_actions(user, line: QALine, incident: Incident | None = None) -> list[s
 
 
 def get_visible_line(line_id: int, user) -> QALine:
-    line = QALine.objects.select_related("incident").get(pk=line_id)
-    if not permissions.may_view(user, line.incident):
-        raise QALine.DoesNotExist
-    return line
+    return review.visible(QALine, line_id, user)
 
 
 def current_lines(incident: Incident | int) -> QuerySet[QALine]:
@@ -621,6 +601,16 @@ def _clean_line(question: Any, answer: Any) -> tuple[str, str]:
     return cleaned["question"], cleaned["answer"]
 
 
+def _open_for_lines(incident_id: int, by, action: str) -> Incident:
+    """Lock an open incident that `by` may see and add lines to (`action`: draft or seed)."""
+    incident = lock_incident(incident_id)
+    if not permissions.may_view(by, incident):
+        raise Incident.DoesNotExist
+    require_line(action, by, incident)
+    review.require_open(incident)
+    return incident
+
+
 def seed_lines(incident_id: int, *, by, language: str | None = None) -> list[QALine]:
     """Copy the pinned playbook's Q&A lines into the incident as drafts to adapt and submit.
 
@@ -632,11 +622,7 @@ def seed_lines(incident_id: int, *, by, language: str | None = None) -> list[QAL
     if language not in TextLanguage.values:
         raise ValidationError({"language": _("Unknown language.")})
     with transaction.atomic():
-        incident = lock_incident(incident_id)
-        if not permissions.may_view(by, incident):
-            raise Incident.DoesNotExist
-        require_line("seed", by, incident)
-        review.require_open(incident)
+        incident = _open_for_lines(incident_id, by, "seed")
         if incident.playbook_version_id is None:
             raise RuleBroken(_("This incident has no playbook to take Q&A lines from."))
         seeded = set(QALine.objects.filter(incident=incident, source__isnull=False).values_list("source_id", flat=True))
@@ -674,11 +660,7 @@ def create_line(incident_id: int, *, by, question: str, answer: str, language: s
     if language not in TextLanguage.values:
         raise ValidationError({"language": _("Unknown language.")})
     with transaction.atomic():
-        incident = lock_incident(incident_id)
-        if not permissions.may_view(by, incident):
-            raise Incident.DoesNotExist
-        require_line("draft", by, incident)
-        review.require_open(incident)
+        incident = _open_for_lines(incident_id, by, "draft")
         line = QALine.objects.create(
             incident=incident,
             order=_next_order(incident),
@@ -766,23 +748,16 @@ def approve_line(line_id: int, *, by, version: int | None = None) -> QALine:
         if line.state != QALineState.IN_REVIEW:
             raise review.wrong_state(LINES, line, "approved")
         review.check_version(line, version)
-        previous = (
-            QALine.objects.select_for_update(of=("self",))
-            .filter(incident=incident, topic=line.topic, state=QALineState.APPROVED)
-            .first()
+        review.take_over(
+            LINES,
+            incident,
+            line,
+            QALine.objects.filter(incident=incident, topic=line.topic, state=QALineState.APPROVED),
+            lambda: line.approve(by),
+            by=by,
+            action="approved",
+            race=_("Another version of this line was approved at the same moment; reload."),
         )
-        try:
-            with transaction.atomic():
-                if previous is not None:
-                    previous.supersede(line)
-                    previous.save()
-                line.approve(by)
-                line.save()
-        except IntegrityError as exc:
-            raise RuleBroken(_("Another version of this line was approved at the same moment; reload.")) from exc
-        if previous is not None:
-            _record_line(incident, previous, "superseded", by=by, superseded_by=line.pk)
-        _record_line(incident, line, "approved", by=by, supersedes=previous.pk if previous else None)
     return line
 
 

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.model_fields import moment
+
 
 class AlarmKind(models.TextChoices):
     """The kinds every owner may use. An owner may use others of its own (e.g. "first_hour")."""
@@ -43,10 +45,10 @@ class Alarm(models.Model):
     fire_at = models.DateTimeField(_("fires at"))
     token = models.UUIDField(default=uuid.uuid4, editable=False)
     # Set when an ETA message has been handed to the broker (only for alarms within the horizon).
-    armed_at = models.DateTimeField(_("armed at"), null=True, blank=True)
-    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    armed_at = moment(_("armed at"))
+    handled_at = moment(_("handled at"))
     handled_via = models.CharField(_("handled by"), max_length=10, blank=True)  # "eta" or "sweep"
-    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_at = moment(_("cancelled at"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     objects = AlarmQuerySet.as_manager()

@@ -13,7 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..api import non_negative_int
+from config import query
+
 from . import access, services
 from .models import ACTIONS, Complaint, ComplaintAttachment, ComplaintCategory, ComplaintReply, ComplaintState
 from .serializers import (
@@ -48,11 +49,8 @@ class ComplaintListCreate(generics.ListAPIView):
     def get_queryset(self):
         qs = services.visible_complaints(self.request.user)
         params = self.request.query_params
-        states = params.getlist("state")
+        states = query.choices(self.request, "state", ComplaintState.values)
         if states:
-            unknown = set(states) - set(ComplaintState.values)
-            if unknown:
-                raise ValidationError({"state": [_("Unknown state: %(s)s") % {"s": ", ".join(sorted(unknown))}]})
             qs = qs.filter(state__in=states)
         category = params.get("category")
         if category:
@@ -179,5 +177,5 @@ class ComplaintVolume(APIView):
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request: Request) -> Response:
-        days = max(1, non_negative_int(request, "days", 14, maximum=90))
+        days = max(1, query.non_negative_int(request, "days", 14, maximum=90))
         return Response(services.volume(days=days))

@@ -13,13 +13,14 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..clock import alarms as clock
 from ..clock import workdays
 from ..clock.models import Alarm, AlarmKind
 from ..clock.registry import Busy, Gone, OwnerType
 from ..notify import delivery as notify
+from ..notify import texts
 from . import access, journal
 from .models import (
     TOP_INTERNAL_LEVEL,
@@ -243,25 +244,31 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
         "title": ComplaintDeadlineKind(data["kind"]).label,
         "due": due.strftime("%Y-%m-%d %H:%M"),
         "level": Level(data["level"]).label,
+        "now_level": Level(data.get("now_level", data["level"])).label,
         "project": data.get("project") or "—",
     }
 
 
-def reminder_texts(data: dict[str, Any]) -> tuple[str, str]:
-    values = _values(data)
-    return (
-        _("Complaint #%(id)s: “%(title)s” is due at %(due)s") % values,
-        _("Complaint #%(id)s (%(project)s, %(level)s): “%(title)s” is due at %(due)s.") % values,
-    )
-
-
-def breach_texts(data: dict[str, Any]) -> tuple[str, str]:
-    values = _values(data)
-    return (
-        _("Complaint #%(id)s: “%(title)s” was due at %(due)s and is missed") % values,
-        _("Complaint #%(id)s (%(project)s): “%(title)s” was due at %(due)s and is missed. It now lies with %(level)s.")
-        % {**values, "level": Level(data.get("now_level", data["level"])).label},
-    )
-
-
-NOTIFICATION_TEXTS = ((TOPIC, "deadline_reminder", reminder_texts), (TOPIC, "deadline_breached", breach_texts))
+NOTIFICATION_TEXTS = (
+    (
+        TOPIC,
+        "deadline_reminder",
+        texts.formatted(
+            gettext_lazy("Complaint #%(id)s: “%(title)s” is due at %(due)s"),
+            gettext_lazy("Complaint #%(id)s (%(project)s, %(level)s): “%(title)s” is due at %(due)s."),
+            _values,
+        ),
+    ),
+    (
+        TOPIC,
+        "deadline_breached",
+        texts.formatted(
+            gettext_lazy("Complaint #%(id)s: “%(title)s” was due at %(due)s and is missed"),
+            gettext_lazy(
+                "Complaint #%(id)s (%(project)s): “%(title)s” was due at %(due)s and is missed. "
+                "It now lies with %(now_level)s."
+            ),
+            _values,
+        ),
+    ),
+)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from config.model_fields import moment, optional, person
 from playbooks.models import CrisisKind, bilingual
 
 
@@ -128,14 +129,7 @@ class Complaint(FSMModelMixin, models.Model):
     # Handling (the 处理单)
     state = FSMField(_("state"), default=ComplaintState.RECEIVED, choices=ComplaintState.choices, protected=True)
     level = models.PositiveSmallIntegerField(_("ladder level"), choices=Level.choices, default=Level.HANDLER)
-    handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("handler"),
-    )
+    handler = person(_("handler"))
     outside_body = models.CharField(_("outside body"), max_length=200, blank=True)
     facts = models.TextField(_("facts (verified)"), blank=True)
     emotions = models.TextField(_("emotions and expectations"), blank=True)
@@ -144,29 +138,18 @@ class Complaint(FSMModelMixin, models.Model):
     solution = models.TextField(_("solution"), blank=True)
     compensation = models.DecimalField(_("compensation (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True)
     approval_needed = models.BooleanField(_("needs approval from the level above"), default=False)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    approved_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    implemented_at = models.DateTimeField(null=True, blank=True)
+    approved_by = person()
+    approved_at = moment()
+    acknowledged_at = moment()
+    implemented_at = moment()
     satisfaction = models.PositiveSmallIntegerField(
         _("satisfaction (1-5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = moment()
 
     # Escalation into a crisis
-    incident = models.ForeignKey(
-        "incidents.Incident",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="complaints",
-        verbose_name=_("incident"),
-    )
-    escalation_rule = models.ForeignKey(
-        "complaints.EscalationRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    incident = optional("incidents.Incident", _("incident"), related_name="complaints")
+    escalation_rule = optional("complaints.EscalationRule", on_delete=models.SET_NULL)
 
     class Meta:
         ordering = ["-received_at", "-pk"]
@@ -346,8 +329,8 @@ class ComplaintDeadline(models.Model):
     state = models.CharField(
         _("state"), max_length=10, choices=ComplaintDeadlineState.choices, default=ComplaintDeadlineState.PENDING
     )
-    met_at = models.DateTimeField(null=True, blank=True)
-    breached_at = models.DateTimeField(null=True, blank=True)
+    met_at = moment()
+    breached_at = moment()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -384,7 +367,7 @@ class ComplaintReply(models.Model):
     urgent = models.BooleanField(_("urgent, or the customer agreed to this time"), default=False)
     promised = models.TextField(_("reply promised"), blank=True)
     given = models.TextField(_("reply given"), blank=True)
-    done_at = models.DateTimeField(null=True, blank=True)
+    done_at = moment()
     deadline = models.OneToOneField(
         ComplaintDeadline, null=True, blank=True, on_delete=models.PROTECT, related_name="reply"
     )
@@ -422,9 +405,7 @@ class ComplaintEvent(models.Model):
 
     complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=ComplaintEventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    actor = person()
     level = models.PositiveSmallIntegerField(choices=Level.choices)
     state = models.CharField(max_length=20, choices=ComplaintState.choices)
     text = models.TextField(blank=True)

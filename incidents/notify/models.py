@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.model_fields import moment, optional, person
+
 
 class Channel(models.TextChoices):
     IN_APP = "in_app", _("In the console")
@@ -59,17 +61,8 @@ class Notification(models.Model):
     backoff and recorded; nothing is dropped silently."""
 
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="notifications",
-        verbose_name=_("recipient"),
-    )
-    endpoint = models.ForeignKey(
-        WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("endpoint")
-    )
+    recipient = person(_("recipient"), on_delete=models.CASCADE, related_name="notifications")
+    endpoint = optional(WebhookEndpoint, _("endpoint"), on_delete=models.CASCADE)
     topic_type = models.CharField(_("about"), max_length=40, blank=True)
     topic_id = models.PositiveBigIntegerField(_("about which"), null=True, blank=True)
     # What caused it, e.g. "alarm:12": the same cause never notifies the same person (or endpoint)
@@ -84,11 +77,11 @@ class Notification(models.Model):
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
-    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_until = moment()
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    sent_at = moment(_("sent at"))
+    read_at = moment(_("read at"))
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -21,6 +21,17 @@ def register(topic_type: str, event: str, renderer: Renderer) -> None:
     _renderers[(topic_type, event)] = renderer
 
 
+def formatted(subject, body, values: Callable[[dict[str, Any]], dict[str, Any]]) -> Renderer:
+    """A renderer from two translatable templates (lazy strings, resolved in the recipient's
+    language when rendered) filled with `values(data)`."""
+
+    def render_pair(data: dict[str, Any]) -> tuple[str, str]:
+        filled = values(data)
+        return str(subject) % filled, str(body) % filled
+
+    return render_pair
+
+
 def registered() -> list[tuple[str, str]]:
     return sorted(_renderers)
 

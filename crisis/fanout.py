@@ -39,18 +39,35 @@ REDIS_POOL_SIZE = 32
 Fetch = Callable[[int, int | None, int], Awaitable[list[tuple[int, str]]]]
 
 
-class Stream:
+class Outbox:
+    """One connection's bounded queue of messages to send. A client too slow to keep up is told
+    so once (`on_overflow`: the consumer closes it with 4008, and it resumes)."""
+
+    def __init__(self, on_overflow: Callable[[], None]) -> None:
+        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        self._on_overflow = on_overflow
+        self.overflowed = False
+
+    def _put(self, text: str) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            self._on_overflow()
+
+
+class Stream(Outbox):
     """Ordered, gapless, duplicate-free delivery of one incident's timeline to one client."""
 
     def __init__(self, *, after: int, fetch: Fetch, on_overflow: Callable[[], None]) -> None:
+        super().__init__(on_overflow)
         self.last_sent = after
-        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_LIMIT)
         self._fetch = fetch
-        self._on_overflow = on_overflow
         self._pending: dict[int, str] = {}
         self._live = False
         self._filling = False
-        self.overflowed = False
 
     def offer(self, seq: int | None, text: str) -> None:
         """Called by the hub for each live message of this stream's incident."""
@@ -104,34 +121,18 @@ class Stream:
             self._filling = False
         self._drain()
 
-    def _put(self, text: str) -> None:
-        if self.overflowed:
-            return
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
-            self.overflowed = True
-            self._on_overflow()
 
-
-class BoardFeed:
+class BoardFeed(Outbox):
     """Every timeline event of the incidents one may see, for the board (no replay: the board
     reloads its table when it connects)."""
 
     def __init__(self, *, sees_restricted: bool, on_overflow: Callable[[], None]) -> None:
+        super().__init__(on_overflow)
         self.sees_restricted = sees_restricted
-        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_LIMIT)
-        self._on_overflow = on_overflow
-        self.overflowed = False
 
     def offer(self, restricted: bool, text: str) -> None:
-        if (restricted and not self.sees_restricted) or self.overflowed:
-            return
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
-            self.overflowed = True
-            self._on_overflow()
+        if not restricted or self.sees_restricted:
+            self._put(text)
 
 
 class Hub:

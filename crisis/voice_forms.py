@@ -6,10 +6,22 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import SerializerForm
 from playbooks.models import Audience
 
 from .voice import services
 from .voice.models import TextLanguage
+from .voice.serializers import (
+    CommentSerializer,
+    QALineEditSerializer,
+    QALineRevisionSerializer,
+    QALineWriteSerializer,
+    ReasonSerializer,
+    SeedSerializer,
+    StatementCreateSerializer,
+    StatementEditSerializer,
+    VersionSerializer,
+)
 
 
 class StartDraftForm(forms.Form):
@@ -38,57 +50,57 @@ class StartDraftForm(forms.Form):
         return data
 
 
-class DraftForm(forms.Form):
+class DraftForm(SerializerForm):
     """Step two: the filled text, to edit before saving (and submitting)."""
 
-    audience = forms.ChoiceField(choices=Audience.choices, widget=forms.HiddenInput)
-    template = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    language = forms.ChoiceField(choices=TextLanguage.choices, widget=forms.HiddenInput)
-    title = forms.CharField(label=_("Title"), max_length=services.MAX_TITLE)
-    body = forms.CharField(
-        label=_("Text"),
-        max_length=services.MAX_BODY,
-        widget=forms.Textarea(attrs={"rows": 14}),
-        help_text=_("Plain text; line breaks are kept. Confirmed facts only; say when the next update comes."),
-    )
+    serializer_class = StatementCreateSerializer
+    fields_order = ("audience", "template", "language", "title", "body")
+    widgets = {
+        "audience": forms.HiddenInput,
+        "template": forms.HiddenInput,
+        "language": forms.HiddenInput,
+        "title": forms.TextInput,
+        "body": forms.Textarea(attrs={"rows": 14}),
+    }
 
 
-class EditForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=services.MAX_TITLE)
-    body = forms.CharField(label=_("Text"), max_length=services.MAX_BODY, widget=forms.Textarea(attrs={"rows": 14}))
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+class EditForm(SerializerForm):
+    serializer_class = StatementEditSerializer
+    widgets = {"title": forms.TextInput, "body": forms.Textarea(attrs={"rows": 14}), "version": forms.HiddenInput}
 
 
-class VersionForm(forms.Form):
-    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+class VersionForm(SerializerForm):
+    serializer_class = VersionSerializer
+    widgets = {"version": forms.HiddenInput}
 
 
-class CommentForm(forms.Form):
-    comment = forms.CharField(
-        label=_("What should change"), max_length=services.MAX_COMMENT, widget=forms.Textarea(attrs={"rows": 2})
-    )
+class CommentForm(SerializerForm):
+    serializer_class = CommentSerializer
+    widgets = {"comment": forms.Textarea(attrs={"rows": 2})}
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=services.MAX_COMMENT)
+class ReasonForm(SerializerForm):
+    serializer_class = ReasonSerializer
+    widgets = {"reason": forms.TextInput}
 
 
-class LineForm(forms.Form):
-    question = forms.CharField(
-        label=_("Question"), max_length=services.MAX_COMMENT, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    answer = forms.CharField(
-        label=_("Approved answer"), max_length=services.MAX_COMMENT, widget=forms.Textarea(attrs={"rows": 3})
-    )
+LINE_WIDGETS = {"question": forms.Textarea(attrs={"rows": 2}), "answer": forms.Textarea(attrs={"rows": 3})}
 
 
-class NewLineForm(LineForm):
-    language = forms.ChoiceField(label=_("Language"), choices=TextLanguage.choices)
+class LineForm(SerializerForm):
+    serializer_class = QALineRevisionSerializer
+    widgets = LINE_WIDGETS
 
 
-class EditLineForm(LineForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+class NewLineForm(SerializerForm):
+    serializer_class = QALineWriteSerializer
+    widgets = LINE_WIDGETS
 
 
-class SeedForm(forms.Form):
-    language = forms.ChoiceField(label=_("Language"), choices=TextLanguage.choices)
+class EditLineForm(SerializerForm):
+    serializer_class = QALineEditSerializer
+    widgets = {**LINE_WIDGETS, "version": forms.HiddenInput}
+
+
+class SeedForm(SerializerForm):
+    serializer_class = SeedSerializer

@@ -91,21 +91,9 @@ def statement_new(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if draft.is_valid():
             data = draft.cleaned_data
-            template = services.templates_for(incident).filter(pk=data["template"]).first()
+            template = services.templates_for(incident).filter(pk=data.get("template")).first()
             if request.POST.get("action") in ("save", "submit"):
-                created = call_service(
-                    request,
-                    draft,
-                    lambda: services.create_statement(
-                        pk,
-                        by=request.user,
-                        audience=data["audience"],
-                        template=data["template"],
-                        language=data["language"],
-                        title=data["title"],
-                        body=data["body"],
-                    ),
-                )
+                created = call_service(request, draft, lambda: services.create_statement(pk, by=request.user, **data))
                 if created is not None:
                     if request.POST.get("action") == "submit":
                         if call_service(request, None, lambda: services.submit_statement(created.pk, by=request.user)):
@@ -213,14 +201,7 @@ def statement_action(request: HttpRequest, pk: int, sid: int, action: str) -> Ht
     if action == "edit":
         form = EditForm(request.POST)
         if form.is_valid():
-            data = form.cleaned_data
-            done = call_service(
-                request,
-                form,
-                lambda: services.edit_statement(
-                    sid, by=user, title=data["title"], body=data["body"], version=data["version"]
-                ),
-            )
+            done = call_service(request, form, lambda: services.edit_statement(sid, by=user, **form.cleaned_data))
             if done is not None:
                 messages.success(request, _("Saved (version %(n)s).") % {"n": done.version})
                 return redirect(detail)
@@ -337,9 +318,7 @@ def qa_seed(request: HttpRequest, pk: int) -> HttpResponse:
     _incident_or_404(request, pk)
     form = SeedForm(request.POST)
     if form.is_valid():
-        created = call_service(
-            request, form, lambda: services.seed_lines(pk, by=request.user, language=form.cleaned_data["language"])
-        )
+        created = call_service(request, form, lambda: services.seed_lines(pk, by=request.user, **form.cleaned_data))
         if created is not None:
             if created:
                 messages.success(request, _("%(n)s lines copied from the playbook as drafts.") % {"n": len(created)})

@@ -289,25 +289,15 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-NOTIFICATION_TEXTS = (
-    (
-        TOPIC,
-        "deadline_reminder",
-        texts.formatted(
-            gettext_lazy("Reminder: “%(title)s” is due at %(due)s (%(incident)s)"),
-            gettext_lazy("“%(title)s” is due at %(due)s, in %(lead)s minutes. Incident: %(incident)s."),
-            _values,
-        ),
-    ),
-    (
-        TOPIC,
-        "deadline_breached",
-        texts.formatted(
-            gettext_lazy("Missed: “%(title)s” was due at %(due)s (%(incident)s)"),
-            gettext_lazy(
-                "“%(title)s” was due at %(due)s and is not done. This is an escalation. Incident: %(incident)s."
-            ),
-            _values,
-        ),
-    ),
+REMINDER_TEXTS = (
+    gettext_lazy("Reminder: “%(title)s” is due at %(due)s (%(incident)s)"),
+    gettext_lazy("“%(title)s” is due at %(due)s, in %(lead)s minutes. Incident: %(incident)s."),
 )
+BREACH_TEXTS = (
+    gettext_lazy("Missed: “%(title)s” was due at %(due)s (%(incident)s)"),
+    gettext_lazy("“%(title)s” was due at %(due)s and is not done. This is an escalation. Incident: %(incident)s."),
+)
+
+
+def register_texts() -> None:
+    texts.register_deadline_texts(TOPIC, _values, reminder=REMINDER_TEXTS, breach=BREACH_TEXTS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -89,28 +89,50 @@ def _detail(request: Request, pk: int, code: int = 200) -> Response:
     return Response(IncidentDetailSerializer(incident, context={"request": request}).data, status=code)
 
 
-class IncidentTransition(APIView):
-    @extend_schema(request=TransitionSerializer, responses=IncidentDetailSerializer)
+class Step(APIView):
+    """One command over HTTP: find what it acts on (404), check who may (403) before reading the
+    body (400), and let the service decide under the incident's lock (409)."""
+
+    may: ClassVar[Permission]
+    body: ClassVar[type[serializers.Serializer]]
+    service: ClassVar[Callable[..., Any]]
+
+    def target(self, request: Request, pk: int) -> Incident:
+        raise NotImplementedError
+
+    def answer(self, request: Request, pk: int, result: Any) -> Response:
+        raise NotImplementedError
+
     def post(self, request: Request, pk: int) -> Response:
-        policy.CHANGE_STATUS.check(request.user, services.get_visible_incident(pk, request.user))
-        services.transition_incident(pk, by=request.user, **validated(TransitionSerializer, request.data))
-        return _detail(request, pk)
+        self.may.check(request.user, self.target(request, pk))
+        return self.answer(request, pk, type(self).service(pk, by=request.user, **validated(self.body, request.data)))
 
 
-class IncidentCommander(APIView):
-    @extend_schema(request=CommanderSerializer, responses=IncidentDetailSerializer)
-    def post(self, request: Request, pk: int) -> Response:
-        policy.TAKE_COMMAND.check(request.user, services.get_visible_incident(pk, request.user))
-        services.change_command(pk, by=request.user, **validated(CommanderSerializer, request.data))
-        return _detail(request, pk)
+class IncidentStep(Step):
+    """A step on an incident; the answer is the incident as it is now."""
+
+    created: ClassVar[bool] = False
+
+    def target(self, request: Request, pk: int) -> Incident:
+        return services.get_visible_incident(pk, request.user)
+
+    def answer(self, request: Request, pk: int, result: Any) -> Response:
+        return _detail(request, pk, 201 if self.created else 200)
 
 
-class IncidentRoles(APIView):
-    @extend_schema(request=RoleSerializer, responses={201: IncidentDetailSerializer})
-    def post(self, request: Request, pk: int) -> Response:
-        policy.ASSIGN_ROLE.check(request.user, services.get_visible_incident(pk, request.user))
-        services.assign_role(pk, by=request.user, **validated(RoleSerializer, request.data))
-        return _detail(request, pk, 201)
+@extend_schema(request=TransitionSerializer, responses=IncidentDetailSerializer)
+class IncidentTransition(IncidentStep):
+    may, body, service = policy.CHANGE_STATUS, TransitionSerializer, services.transition_incident
+
+
+@extend_schema(request=CommanderSerializer, responses=IncidentDetailSerializer)
+class IncidentCommander(IncidentStep):
+    may, body, service = policy.TAKE_COMMAND, CommanderSerializer, services.change_command
+
+
+@extend_schema(request=RoleSerializer, responses={201: IncidentDetailSerializer})
+class IncidentRoles(IncidentStep):
+    may, body, service, created = policy.ASSIGN_ROLE, RoleSerializer, services.assign_role, True
 
 
 class RoleEnd(APIView):
@@ -245,18 +267,14 @@ def _visible_deadline(request: Request, pk: int) -> Deadline:
     return deadline
 
 
-class DeadlineStep(APIView):
-    """Meet, waive or move a deadline: find it (404), check who may (403), read the body (400),
-    and let the service decide (409)."""
+class DeadlineStep(Step):
+    """Meet, waive or move a deadline; the answer is the deadline as it is now."""
 
-    may: ClassVar[Permission]
-    body: ClassVar[type[serializers.Serializer]]
-    service: ClassVar[Callable[..., Deadline]]
+    def target(self, request: Request, pk: int) -> Incident:
+        return _visible_deadline(request, pk).incident
 
-    def post(self, request: Request, pk: int) -> Response:
-        self.may.check(request.user, _visible_deadline(request, pk).incident)
-        deadline = type(self).service(pk, by=request.user, **validated(self.body, request.data))
-        return Response(DeadlineSerializer(deadline).data)
+    def answer(self, request: Request, pk: int, result: Any) -> Response:
+        return Response(DeadlineSerializer(result).data)
 
 
 @extend_schema(request=MeetSerializer, responses=DeadlineSerializer)

@@ -11,11 +11,9 @@ class IncidentsConfig(AppConfig):
         from . import alarms, entries, timeline
         from .clock import registry as clock_registry
         from .models import EntryKind
-        from .notify import texts
 
         for code, describe, schema in entries.KINDS:
             timeline.register_kind(code, EntryKind(code).label, describe, schema)
         for owner_type in alarms.OWNER_TYPES:
             clock_registry.register(owner_type)
-        for topic, event, render in alarms.NOTIFICATION_TEXTS:
-            texts.register(topic, event, render)
+        alarms.register_texts()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -38,6 +39,12 @@ class Kind:
     require: Callable[..., None]  # require(action, user, incident, obj) raises NotAllowed / RuleBroken
     withdrawable: tuple[str, ...]  # states from which it may be withdrawn
     noun: str  # "statement" or "line": which sentence _wrong_state uses
+    # Taking over: the current text `new` replaces (its audience's published statement, its topic's
+    # line in force), and the step that makes `new` current, with its timeline action.
+    current: Callable[[Any], Any]
+    become_current: Callable[[Any, Any], None]
+    current_action: str
+    race: str | Promise
 
 
 def clean(value: Any, field: str, *, required: bool, max_length: int) -> str:
@@ -100,26 +107,26 @@ def write(kind: Kind, incident: Incident, obj: ReviewedText, action: str, *, by,
     record(incident, kind.entry, actor=by, text=text, data=kind.data(obj, action, **extra))
 
 
-def take_over(kind: Kind, incident: Incident, new: Any, current, become_current, *, by, action: str, race: str) -> Any:
+def take_over(kind: Kind, incident: Incident, new: Any, *, by) -> Any:
     """`new` becomes the current text (published, or in force) and the one it replaces — the
-    row `current` finds — is superseded, in one savepoint; both steps go on the timeline. The
+    row `kind.current` finds — is superseded, in one savepoint; both steps go on the timeline. The
     database admits one current row: should a writer that skipped the incident lock get there
-    first, the savepoint rolls back and the caller gets a 409 (`race`) with the transaction
+    first, the savepoint rolls back and the caller gets a 409 (`kind.race`) with the transaction
     still usable."""
-    previous = current.select_for_update(of=("self",)).first()
+    previous = kind.current(new).select_for_update(of=("self",)).first()
     try:
         with transaction.atomic():
             if previous is not None:
                 # The old one steps down first: the database admits one current row.
                 previous.supersede(new)
                 previous.save()
-            become_current()
+            kind.become_current(new, by)
             new.save()
     except IntegrityError as exc:
-        raise RuleBroken(race) from exc
+        raise RuleBroken(str(kind.race)) from exc
     if previous is not None:
         write(kind, incident, previous, "superseded", by=by, superseded_by=new.pk)
-    write(kind, incident, new, action, by=by, supersedes=previous.pk if previous is not None else None)
+    write(kind, incident, new, kind.current_action, by=by, supersedes=previous.pk if previous is not None else None)
     return previous
 
 

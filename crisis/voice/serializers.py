@@ -9,6 +9,7 @@ from playbooks.models import Audience, StatementPurpose
 from . import services
 from .models import QALine, Statement, StatementRevision, TextLanguage
 
+BODY_HELP = _("Plain text; line breaks are kept. Confirmed facts only; say when the next update comes.")
 STATEMENT_ACTIONS = ("edit", "submit", "approve", "second_review", "reject", "publish", "withdraw")
 LINE_ACTIONS = ("edit", "submit", "approve", "reject", "revise", "withdraw")
 
@@ -36,7 +37,10 @@ class StatementSerializer(serializers.ModelSerializer):
 
 class StatementCreateSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(
-        choices=Audience.choices, required=False, help_text=_("Required unless a template gives it.")
+        label=_("Audience"),
+        choices=Audience.choices,
+        required=False,
+        help_text=_("Required unless a template gives it."),
     )
     template = serializers.IntegerField(
         required=False,
@@ -45,18 +49,21 @@ class StatementCreateSerializer(serializers.Serializer):
         help_text=_("A statement template of the incident's playbook; omitted title and body come filled from it."),
     )
     language = serializers.ChoiceField(
-        choices=TextLanguage.choices, required=False, help_text=_("The language of the template text to fill in.")
+        label=_("Language"),
+        choices=TextLanguage.choices,
+        required=False,
+        help_text=_("The language of the template text to fill in."),
     )
     purpose = serializers.ChoiceField(choices=StatementPurpose.choices, required=False, allow_blank=True)
-    title = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TITLE)
+    title = serializers.CharField(label=_("Title"), required=False, allow_blank=True, max_length=services.MAX_TITLE)
     body = serializers.CharField(
-        required=False, allow_blank=True, max_length=services.MAX_BODY, help_text=_("Plain text.")
+        label=_("Text"), required=False, allow_blank=True, max_length=services.MAX_BODY, help_text=BODY_HELP
     )
 
 
 class StatementEditSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=services.MAX_TITLE)
-    body = serializers.CharField(max_length=services.MAX_BODY, help_text=_("Plain text."))
+    title = serializers.CharField(label=_("Title"), max_length=services.MAX_TITLE)
+    body = serializers.CharField(label=_("Text"), max_length=services.MAX_BODY, help_text=BODY_HELP)
     version = serializers.IntegerField(
         required=False, min_value=1, help_text=_("The version you edited; a conflict (409) if it changed since.")
     )
@@ -69,11 +76,15 @@ class VersionSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=services.MAX_COMMENT, help_text=_("What the drafter should change."))
+    comment = serializers.CharField(
+        label=_("What should change"),
+        max_length=services.MAX_COMMENT,
+        help_text=_("What the drafter should change."),
+    )
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=services.MAX_COMMENT)
+    reason = serializers.CharField(label=_("Reason"), max_length=services.MAX_COMMENT)
 
 
 class RevisionSerializer(serializers.ModelSerializer):
@@ -102,22 +113,20 @@ class IncidentQALineSerializer(serializers.ModelSerializer):
         return services.line_actions(request.user, line) if request else []
 
 
-class QALineWriteSerializer(serializers.Serializer):
-    question = serializers.CharField(max_length=services.MAX_COMMENT)
-    answer = serializers.CharField(max_length=services.MAX_COMMENT, help_text=_("Plain text."))
-    language = serializers.ChoiceField(choices=TextLanguage.choices, required=False)
+class QALineRevisionSerializer(serializers.Serializer):
+    question = serializers.CharField(label=_("Question"), max_length=services.MAX_COMMENT)
+    answer = serializers.CharField(
+        label=_("Approved answer"), max_length=services.MAX_COMMENT, help_text=_("Plain text.")
+    )
 
 
-class QALineEditSerializer(serializers.Serializer):
-    question = serializers.CharField(max_length=services.MAX_COMMENT)
-    answer = serializers.CharField(max_length=services.MAX_COMMENT)
+class QALineWriteSerializer(QALineRevisionSerializer):
+    language = serializers.ChoiceField(label=_("Language"), choices=TextLanguage.choices, required=False)
+
+
+class QALineEditSerializer(QALineRevisionSerializer):
     version = serializers.IntegerField(required=False, min_value=1)
 
 
-class QALineRevisionSerializer(serializers.Serializer):
-    question = serializers.CharField(max_length=services.MAX_COMMENT)
-    answer = serializers.CharField(max_length=services.MAX_COMMENT)
-
-
 class SeedSerializer(serializers.Serializer):
-    language = serializers.ChoiceField(choices=TextLanguage.choices, required=False)
+    language = serializers.ChoiceField(label=_("Language"), choices=TextLanguage.choices, required=False)

@@ -270,12 +270,18 @@ def statement_data(statement: Statement, action: str, **extra: Any) -> dict[str,
 
 
 STATEMENTS = review.Kind(
-    Statement,
-    entries.STATEMENT,
-    statement_data,
-    require,
-    (*EDITABLE_STATEMENT_STATES, StatementState.PUBLISHED),
-    "statement",
+    model=Statement,
+    entry=entries.STATEMENT,
+    data=statement_data,
+    require=require,
+    withdrawable=(*EDITABLE_STATEMENT_STATES, StatementState.PUBLISHED),
+    noun="statement",
+    current=lambda statement: Statement.objects.filter(
+        incident=statement.incident_id, audience=statement.audience, state=StatementState.PUBLISHED
+    ),
+    become_current=lambda statement, by: statement.publish(by),
+    current_action="published",
+    race=_lazy("Another statement for this audience was published at the same moment; reload and try again."),
 )
 
 
@@ -485,16 +491,7 @@ def publish_statement(statement_id: int, *, by) -> Statement:
                 % {"state": statement.get_state_display()},
                 state=statement.state,
             )
-        review.take_over(
-            STATEMENTS,
-            incident,
-            statement,
-            Statement.objects.filter(incident=incident, audience=statement.audience, state=StatementState.PUBLISHED),
-            lambda: statement.publish(by),
-            by=by,
-            action="published",
-            race=_("Another statement for this audience was published at the same moment; reload and try again."),
-        )
+        review.take_over(STATEMENTS, incident, statement, by=by)
         meet_deadlines_by_statement(
             incident,
             statement.audience,
@@ -577,7 +574,18 @@ def line_data(line: QALine, action: str, **extra: Any) -> dict[str, Any]:
     return {"line": line.pk, "action": action, "question": line.question[:200], "state": line.state, **extra}
 
 
-LINES = review.Kind(QALine, entries.QA_LINE, line_data, require_line, (*OPEN_LINE_STATES, QALineState.APPROVED), "line")
+LINES = review.Kind(
+    model=QALine,
+    entry=entries.QA_LINE,
+    data=line_data,
+    require=require_line,
+    withdrawable=(*OPEN_LINE_STATES, QALineState.APPROVED),
+    noun="line",
+    current=lambda line: QALine.objects.filter(incident=line.incident_id, topic=line.topic, state=QALineState.APPROVED),
+    become_current=lambda line, by: line.approve(by),
+    current_action="approved",
+    race=_lazy("Another version of this line was approved at the same moment; reload."),
+)
 
 
 def _record_line(incident: Incident, line: QALine, action: str, *, by, text: str = "", **extra) -> None:
@@ -748,16 +756,7 @@ def approve_line(line_id: int, *, by, version: int | None = None) -> QALine:
         if line.state != QALineState.IN_REVIEW:
             raise review.wrong_state(LINES, line, "approved")
         review.check_version(line, version)
-        review.take_over(
-            LINES,
-            incident,
-            line,
-            QALine.objects.filter(incident=incident, topic=line.topic, state=QALineState.APPROVED),
-            lambda: line.approve(by),
-            by=by,
-            action="approved",
-            race=_("Another version of this line was approved at the same moment; reload."),
-        )
+        review.take_over(LINES, incident, line, by=by)
     return line
 
 

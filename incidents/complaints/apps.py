@@ -14,10 +14,8 @@ class ComplaintsConfig(AppConfig):
         # Fill the registries of the layers below with what only complaints know.
         from .. import timeline
         from ..clock import registry as clock_registry
-        from ..notify import texts
         from . import entries, journal, ladder
 
         timeline.register_kind(journal.ENTRY_KIND, _("Complaint"), entries.describe, entries.ComplaintEntry)
         clock_registry.register(ladder.OWNER_TYPE)
-        for topic, event, render in ladder.NOTIFICATION_TEXTS:
-            texts.register(topic, event, render)
+        ladder.register_texts()

@@ -249,26 +249,17 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-NOTIFICATION_TEXTS = (
-    (
-        TOPIC,
-        "deadline_reminder",
-        texts.formatted(
-            gettext_lazy("Complaint #%(id)s: “%(title)s” is due at %(due)s"),
-            gettext_lazy("Complaint #%(id)s (%(project)s, %(level)s): “%(title)s” is due at %(due)s."),
-            _values,
-        ),
-    ),
-    (
-        TOPIC,
-        "deadline_breached",
-        texts.formatted(
-            gettext_lazy("Complaint #%(id)s: “%(title)s” was due at %(due)s and is missed"),
-            gettext_lazy(
-                "Complaint #%(id)s (%(project)s): “%(title)s” was due at %(due)s and is missed. "
-                "It now lies with %(now_level)s."
-            ),
-            _values,
-        ),
+REMINDER_TEXTS = (
+    gettext_lazy("Complaint #%(id)s: “%(title)s” is due at %(due)s"),
+    gettext_lazy("Complaint #%(id)s (%(project)s, %(level)s): “%(title)s” is due at %(due)s."),
+)
+BREACH_TEXTS = (
+    gettext_lazy("Complaint #%(id)s: “%(title)s” was due at %(due)s and is missed"),
+    gettext_lazy(
+        "Complaint #%(id)s (%(project)s): “%(title)s” was due at %(due)s and is missed. It now lies with %(now_level)s."
     ),
 )
+
+
+def register_texts() -> None:
+    texts.register_deadline_texts(TOPIC, _values, reminder=REMINDER_TEXTS, breach=BREACH_TEXTS)

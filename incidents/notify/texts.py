@@ -32,6 +32,13 @@ def formatted(subject, body, values: Callable[[dict[str, Any]], dict[str, Any]])
     return render_pair
 
 
+def register_deadline_texts(topic_type: str, values, *, reminder: tuple, breach: tuple) -> None:
+    """The two events every clock of a domain sends — a reminder before the due time and the
+    breach after it — each as (subject, body) templates filled with `values(data)`."""
+    register(topic_type, "deadline_reminder", formatted(*reminder, values))
+    register(topic_type, "deadline_breached", formatted(*breach, values))
+
+
 def registered() -> list[tuple[str, str]]:
     return sorted(_renderers)
 

@@ -33,15 +33,15 @@ messages: $(STAMP)
 # Benchmarks run against their own SQLite file (or DATABASE_URL) and the Redis at REDIS_URL.
 BENCH_DB := SQLITE_PATH=$(CURDIR)/var/bench.sqlite3
 bench-timers: $(STAMP)
-	@$(BENCH_DB) $(PY) manage.py migrate -v0
+	@$(BENCH_DB) $(PY) manage.py check_lineage && $(BENCH_DB) $(PY) manage.py migrate -v0
 	@$(BENCH_DB) $(PY) manage.py bench_timers $(ARGS)
 
 bench-fanout: $(STAMP)
-	@$(BENCH_DB) $(PY) manage.py migrate -v0
+	@$(BENCH_DB) $(PY) manage.py check_lineage && $(BENCH_DB) $(PY) manage.py migrate -v0
 	@$(BENCH_DB) $(PY) manage.py bench_fanout $(ARGS)
 
 bench-intake: $(STAMP)
-	@$(BENCH_DB) $(PY) manage.py migrate -v0
+	@$(BENCH_DB) $(PY) manage.py check_lineage && $(BENCH_DB) $(PY) manage.py migrate -v0
 	@$(BENCH_DB) $(PY) manage.py bench_intake $(ARGS)
 
 clean:

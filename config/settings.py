@@ -281,6 +281,10 @@ CRISIS_BUSINESS_HOURS = os.environ.get("CRISIS_BUSINESS_HOURS", "09:00-18:00")
 CRISIS_COMPANY_NAME = os.environ.get("CRISIS_COMPANY_NAME", "")
 CRISIS_HOTLINE = os.environ.get("CRISIS_HOTLINE", "400-000-0000")
 
+# Every timeline entry's data is checked against its kind's schema as it is written (the
+# TypedDicts in each app's entries.py, listed in the README); on in development and the tests.
+CRISIS_CHECK_TIMELINE_PAYLOADS = env_bool("CRISIS_CHECK_TIMELINE_PAYLOADS", DEBUG)
+
 # --- Timers -----------------------------------------------------------------------------------------
 # Alarms due within this horizon get an ETA message at once; later ones are armed by the periodic
 # arming job, so the broker never holds a message anywhere near its visibility timeout (1 hour).

@@ -51,19 +51,9 @@ class AttachmentField(forms.FileField):
         upload = super().clean(data, initial)
         if not upload:
             return upload
-        name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-        extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-        if extension not in services.ATTACHMENT_TYPES:
-            raise forms.ValidationError(
-                _("Files of this type are not accepted; allowed: %(types)s.")
-                % {"types": " ".join(sorted(services.ATTACHMENT_TYPES))}
-            )
-        if not upload.size:
-            raise forms.ValidationError(_("The file is empty."))
-        if upload.size > settings.CRISIS_COMPLAINT_MAX_ATTACHMENT_BYTES:
-            raise forms.ValidationError(
-                _("At most %(mb)d MB per file.") % {"mb": settings.CRISIS_COMPLAINT_MAX_ATTACHMENT_BYTES // 2**20}
-            )
+        _name, error = services.attachment_error(upload)
+        if error:
+            raise forms.ValidationError(error)
         return upload
 
 

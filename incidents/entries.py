@@ -100,10 +100,8 @@ class Declared(TypedDict):
     trigger: NotRequired[dict]
 
 
-class Transition(TypedDict):
-    transition: str
-    to: str
-    # "from" is a keyword in Python; the key is "from" (the status before).
+# "from" is a Python keyword: these two are declared the functional way.
+Transition = TypedDict("Transition", {"transition": str, "from": str, "to": str})
 
 
 class Note(TypedDict):
@@ -113,8 +111,20 @@ class Note(TypedDict):
 class RoleChange(TypedDict):
     role: str
     user: Person | None
-    handed_to: NotRequired[Person | None]
-    effective_at: NotRequired[str]
+    handed_to: NotRequired[Person | None]  # role_ended: who took the role over
+    effective_at: NotRequired[str]  # command: when the new commander took over
+
+
+# Taking command names the commander before ("from") and when the new one took over.
+CommandChange = TypedDict(
+    "CommandChange",
+    {
+        "role": str,
+        "user": Person | None,
+        "from": NotRequired[Person | None],
+        "effective_at": NotRequired[str],
+    },
+)
 
 
 class TaskEntry(TypedDict):
@@ -147,7 +157,12 @@ class Alarmed(TypedDict):
     alarm: int
     title_zh: str
     title_en: str
+    state: str
     due_at: str | None
+    deadline: NotRequired[int]
+    audience: NotRequired[str]
+    task: NotRequired[int]
+    assignee: NotRequired[Person | None]
     lead_minutes: NotRequired[int]
     late_seconds: NotRequired[float]
 
@@ -221,9 +236,9 @@ KINDS = (
     (EntryKind.DECLARED, _declared, Declared),
     (EntryKind.TRANSITION, _transition, Transition),
     (EntryKind.NOTE, _note, Note),
-    (EntryKind.ROLE_ASSIGNED, _role_assigned, RoleChange),
+    (EntryKind.ROLE_ASSIGNED, _role_assigned, CommandChange),
     (EntryKind.ROLE_ENDED, _role_ended, RoleChange),
-    (EntryKind.COMMAND_HANDOVER, _handover, RoleChange),
+    (EntryKind.COMMAND_HANDOVER, _handover, CommandChange),
     (EntryKind.TASK, lambda d, text: _describe_task(d), TaskEntry),
     (EntryKind.DEADLINE, lambda d, text: _describe_deadline(d), DeadlineEntry),
     (EntryKind.REMINDER, _reminder, Alarmed),

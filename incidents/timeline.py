@@ -42,6 +42,33 @@ def register_kind(code: str, label: str | Promise, describe: Describe, schema: t
     _kinds[code] = EntryKindSpec(code, label, describe, schema)
 
 
+def payload_keys(schema: type) -> tuple[list[str], set[str]]:
+    """(every key the schema names, in order; the keys it requires). The schemas are TypedDicts
+    whose modules postpone annotations, so NotRequired is read from the annotation's text."""
+    annotations: dict[str, Any] = {}
+    for klass in reversed(schema.__mro__):
+        annotations.update(getattr(klass, "__annotations__", {}))
+
+    def text(annotation: Any) -> str:
+        return getattr(annotation, "__forward_arg__", None) or str(annotation)
+
+    required = {k for k, v in annotations.items() if not text(v).startswith(("NotRequired", "typing.NotRequired"))}
+    return list(annotations), required
+
+
+def check_payload(code: str, data: dict[str, Any]) -> None:
+    """Refuse data that its kind's schema does not describe: a key it does not name, or one it
+    requires left out. On in development and the tests (settings.CRISIS_CHECK_TIMELINE_PAYLOADS),
+    so that what the README and the API promise about each kind stays true."""
+    spec = _kinds[code]
+    if spec.schema is None:
+        return
+    named, required = payload_keys(spec.schema)
+    unknown, missing = set(data) - set(named), required - set(data)
+    if unknown or missing:
+        raise TypeError(f"Timeline kind {code!r}: unknown keys {sorted(unknown)}, missing {sorted(missing)}")
+
+
 def kinds() -> list[EntryKindSpec]:
     return list(_kinds.values())
 
@@ -134,6 +161,8 @@ def record(
     once the transaction commits."""
     if kind not in _kinds:
         raise LookupError(f"Timeline kind {kind!r} is not registered")
+    if settings.CRISIS_CHECK_TIMELINE_PAYLOADS:
+        check_payload(kind, data or {})
     seq = incident.last_seq + 1
     Incident.objects.filter(pk=incident.pk).update(last_seq=seq)
     incident.last_seq = seq

@@ -230,3 +230,19 @@ def test_migrate_gives_every_group_every_permission_it_names():
 
     for name, permissions in roles.GROUP_PERMISSIONS.items():
         assert Group.objects.get(name=name).permissions.count() == len(set(permissions)), name
+
+
+def kinds_table() -> str:
+    from incidents import timeline
+
+    rows = ["| kind | data (`?`: not always there) |", "| --- | --- |"]
+    for spec in timeline.kinds():
+        named, required = timeline.payload_keys(spec.schema)
+        keys = sorted(named, key=lambda k: (k not in required, named.index(k)))
+        rows.append(f"| `{spec.code}` | " + ", ".join(f"`{k}`" + ("" if k in required else "?") for k in keys) + " |")
+    return "\n".join(rows)
+
+
+def test_the_readme_lists_every_timeline_kind_with_its_data():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert kinds_table() in readme, "README: regenerate the timeline table\n" + kinds_table()

@@ -21,9 +21,14 @@ class StatementEntry(TypedDict):
     title: str
     state: str
     version: int
-    returned_to_review: NotRequired[bool]
-    awaiting_second_review: NotRequired[bool]
-    awaiting_commander: NotRequired[bool]
+    template: NotRequired[int | None]  # drafted: the template it started from
+    language: NotRequired[str]  # drafted
+    returned_to_review: NotRequired[bool]  # edited
+    awaiting_second_review: NotRequired[bool]  # approved
+    awaiting_commander: NotRequired[bool]  # second_review
+    supersedes: NotRequired[int | None]  # published: the statement it replaced
+    superseded_by: NotRequired[int]  # superseded
+    was: NotRequired[str]  # withdrawn: the state it was in
 
 
 class QALineEntry(TypedDict):
@@ -31,8 +36,12 @@ class QALineEntry(TypedDict):
     line: NotRequired[int]
     question: NotRequired[str]
     state: NotRequired[str]
-    version: NotRequired[int]
-    count: NotRequired[int]
+    count: NotRequired[int]  # seeded: how many lines
+    lines: NotRequired[list[int]]  # seeded: which
+    revises: NotRequired[int]  # revised: the line in force it revises
+    supersedes: NotRequired[int | None]  # approved
+    superseded_by: NotRequired[int]  # superseded
+    was: NotRequired[str]  # withdrawn
 
 
 def _audience(code: str | None) -> str:

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config import query
+from config.text import text_error
 
 from . import access, services
 from .models import ACTIONS, Complaint, ComplaintAttachment, ComplaintCategory, ComplaintReply, ComplaintState
@@ -58,9 +59,10 @@ class ComplaintListCreate(generics.ListAPIView):
                 raise ValidationError({"category": [_("Unknown category.")]})
             qs = qs.filter(category=category)
         if params.get("project"):
-            if "\x00" in params["project"]:
-                raise ValidationError({"project": [_("Null characters are not allowed.")]})
-            qs = qs.filter(project=params["project"])
+            project, error = text_error(params["project"], required=False, max_length=200)
+            if error:
+                raise ValidationError({"project": [error]})
+            qs = qs.filter(project=project)
         if params.get("open") in ("1", "true", "yes"):
             qs = qs.exclude(state=ComplaintState.CLOSED)
         if params.get("mine") in ("1", "true", "yes"):

@@ -576,26 +576,30 @@ def record_reply(reply_id: int, *, by, given: Any) -> ComplaintReply:
 # --- Attachments -----------------------------------------------------------------------------------
 
 
-def add_attachment(complaint_id: int, *, by, upload: Any) -> ComplaintAttachment:
-    # Who may attach is settled before anything is said about the file.
-    access.ATTACH.check(by, Complaint.objects.get(pk=complaint_id))
+def attachment_error(upload: Any) -> tuple[str, str | None]:
+    """(the file's own name, why it is not accepted or None): the one check that pages and the
+    API share, made before anything is read from the file."""
     if not isinstance(upload, UploadedFile):
-        raise ValidationError({"file": _("Attach a file.")})
+        return "", _("Attach a file.")
     name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:150]
     extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     if extension not in ATTACHMENT_TYPES:
-        raise ValidationError(
-            {
-                "file": _("Files of this type are not accepted; allowed: %(types)s.")
-                % {"types": " ".join(sorted(ATTACHMENT_TYPES))}
-            }
-        )
-    if upload.size is None or upload.size == 0:
-        raise ValidationError({"file": _("The file is empty.")})
-    if upload.size > settings.CRISIS_COMPLAINT_MAX_ATTACHMENT_BYTES:
-        raise ValidationError(
-            {"file": _("At most %(mb)d MB per file.") % {"mb": settings.CRISIS_COMPLAINT_MAX_ATTACHMENT_BYTES // 2**20}}
-        )
+        types = " ".join(sorted(ATTACHMENT_TYPES))
+        return name, _("Files of this type are not accepted; allowed: %(types)s.") % {"types": types}
+    if not upload.size:
+        return name, _("The file is empty.")
+    limit = settings.CRISIS_COMPLAINT_MAX_ATTACHMENT_BYTES
+    if upload.size > limit:
+        return name, _("At most %(mb)d MB per file.") % {"mb": limit // 2**20}
+    return name, None
+
+
+def add_attachment(complaint_id: int, *, by, upload: Any) -> ComplaintAttachment:
+    # Who may attach is settled before anything is said about the file.
+    access.ATTACH.check(by, Complaint.objects.get(pk=complaint_id))
+    name, error = attachment_error(upload)
+    if error:
+        raise ValidationError({"file": error})
     with transaction.atomic():
         complaint = _lock(complaint_id)
         access.ATTACH.check(by, complaint)  # again under the lock: the level may have moved

@@ -50,6 +50,7 @@ from config.processes import Process, asgi_server, child_env, wait_for
 from config.redis_runtime import free_port, redis_answers
 from incidents import services
 from incidents.benchmarks import bench_user, percentile
+from incidents.complaints import journal
 from incidents.complaints.defaults import DEFAULT_RULES, create_default_rules
 from incidents.complaints.models import (
     Complaint,
@@ -62,7 +63,7 @@ from incidents.complaints.models import (
     Trigger,
     VipFlag,
 )
-from incidents.models import OPEN_STATUSES, EntryKind, Incident, TimelineEntry
+from incidents.models import OPEN_STATUSES, Incident, TimelineEntry
 from playbooks.defaults import load_default_playbooks
 
 # --- The workload ----------------------------------------------------------------------------------
@@ -655,7 +656,7 @@ class Command(BaseCommand):
         # own, or among the earlier complaints of a wave that the threshold's entry brings in.
         on_timeline: set[int] = set()
         for data in TimelineEntry.objects.filter(
-            incident_id__in=incident_ids, kind=EntryKind.COMPLAINT, data__complaint__isnull=False
+            incident_id__in=incident_ids, kind=journal.ENTRY_KIND, data__complaint__isnull=False
         ).values_list("data", flat=True):
             on_timeline.add(data["complaint"])
             on_timeline.update(data.get("wave_complaints", []))

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from urllib.parse import parse_qs
 
@@ -94,8 +95,24 @@ def _visible_incident(incident_id: int, user) -> Incident | None:
 
 
 @database_sync_to_async
-def _last_seq(incident_id: int) -> int:
+def _read_last_seq(incident_id: int) -> int:
     return Incident.objects.filter(pk=incident_id).values_list("last_seq", flat=True).first() or 0
+
+
+# The newest sequence number per incident, as this process last read it. Five hundred people in
+# one room beat every 25 s: one read per incident every few seconds serves them all.
+LAST_SEQ_FRESH_SECONDS = 5.0
+_last_seqs: dict[int, tuple[float, int]] = {}
+
+
+async def _last_seq(incident_id: int) -> int:
+    now = time.monotonic()
+    cached = _last_seqs.get(incident_id)
+    if cached is not None and now - cached[0] < LAST_SEQ_FRESH_SECONDS:
+        return cached[1]
+    value = await _read_last_seq(incident_id)
+    _last_seqs[incident_id] = (now, value)
+    return value
 
 
 @database_sync_to_async

@@ -24,7 +24,9 @@ from incidents.complaints.models import (
     ComplaintState,
     ComplaintView,
     Level,
+    TimeLimitProfile,
 )
+from tests import factories
 from tests.alarms import about, alarms_of, pending_of
 
 from .complaint_helpers import body, handler_user, ladder_user, log, manager_user, no_rules
@@ -262,6 +264,28 @@ def test_an_admins_calendar_correction_moves_the_limits(responder):
     CalendarDay.objects.create(date=datetime(2026, 11, 25).date(), kind="holiday", name="Company day off")
     complaint = log(responder, received_at="2026-11-23T10:00:00+08:00")  # a Monday
     assert deadlines(complaint)["acknowledge"] == at(2026, 11, 26, 18)  # skips Wednesday the 25th
+
+
+def test_the_time_limits_are_the_profile_an_admin_edits(client, responder):
+    """The limits are data: an admin changes the profile in force, and clocks started afterwards
+    follow it (those already running keep theirs)."""
+    before = log(responder, received_at="2026-11-23T10:00:00+08:00")  # a Monday
+    admin = factories.admin_user()
+    client.force_login(admin)
+    profile, _ = TimeLimitProfile.objects.get_or_create(in_force=True, defaults={"name": "default"})
+    form = {
+        "name": profile.name, "in_force": "on", "acknowledge_working_days": "1", "resolve_general_working_days": "4",
+        "resolve_complex_working_days": "6", "higher_acknowledge_working_days": "2", "higher_resolve_working_days": "5",
+        "follow_up_days": "7", "reminder_minutes": "240", "reply_reminder_minutes": "15",
+    }  # fmt: skip
+    response = client.post(f"/admin/complaints/timelimitprofile/{profile.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    after = log(responder, received_at="2026-11-23T10:00:00+08:00")
+    assert deadlines(after) == {"acknowledge": at(2026, 11, 24, 18), "resolve": at(2026, 11, 27, 18)}
+    assert deadlines(before) == {"acknowledge": at(2026, 11, 25, 18), "resolve": at(2026, 11, 26, 18)}
+    form["acknowledge_working_days"] = "0"  # a limit of no time at all is refused, and nothing changes
+    assert client.post(f"/admin/complaints/timelimitprofile/{profile.pk}/change/", form).status_code == 200
+    assert TimeLimitProfile.objects.get(pk=profile.pk).acknowledge_working_days == 1
 
 
 def test_time_limits_have_alarms(responder):

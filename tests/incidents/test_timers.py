@@ -4,9 +4,7 @@ the handler are called directly (the worker tests drive the same code through Ce
 import hashlib
 import hmac
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from playbooks.exchange import import_text
 from tests import factories
 from tests.alarms import alarms_of, caused_by, incident_alarms, pending_of
 from tests.concurrency import run_together
+from tests.receivers import Receiver
 
 SAMPLE = (Path(__file__).parents[1] / "playbooks" / "sample.yaml").read_text(encoding="utf-8")
 
@@ -186,33 +185,6 @@ def test_concurrent_handlers_act_exactly_once():
 
 
 # --- Notifications -------------------------------------------------------------------------------------
-
-
-class Receiver:
-    """A local webhook receiver (the edge of the world): fails the first `failures` requests."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.failures, self.requests = failures, []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((dict(self.headers), body))
-                status = 500 if len(receiver.requests) <= receiver.failures else 204
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

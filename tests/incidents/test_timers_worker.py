@@ -3,10 +3,7 @@
 Not eager mode: deadlines are scheduled through the services, the worker runs as its own process
 group, and the tests read what happened from the database."""
 
-import threading
-import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,6 +20,7 @@ from playbooks.exchange import import_text
 from tests import factories
 from tests.alarms import alarms_of, caused_by
 from tests.processes import wait_for
+from tests.receivers import Receiver
 
 SAMPLE = (Path(__file__).parents[1] / "playbooks" / "sample.yaml").read_text(encoding="utf-8")
 # How late an alarm may be handled in these tests: generous for a busy CI machine. The benchmark
@@ -143,32 +141,10 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(running, timer_pro
     assert recipients.count() == len(set(recipients.values_list("cause", "recipient")))
 
 
-class SlowReceiver:
-    """A webhook receiver that takes longer than the console waits for it (a receiver in trouble)."""
-
-    def __init__(self, seconds: float) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                time.sleep(seconds)
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_a_slow_webhook_receiver_never_delays_an_alarm(running):
     """Deliveries have their own queue and worker: with the delivery worker's whole pool stuck on
     a receiver that does not answer, a breach two seconds out is still handled on time."""
-    receiver = SlowReceiver(seconds=8)
+    receiver = Receiver(delay=8)  # longer than the console waits for an answer
     try:
         endpoint = WebhookEndpoint.objects.create(name="slow", url=receiver.url, secret="s")
         stuck = [

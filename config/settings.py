@@ -279,7 +279,9 @@ LOGGING = {
 CRISIS_BUSINESS_HOURS = os.environ.get("CRISIS_BUSINESS_HOURS", "09:00-18:00")
 # Filled into statement templates as {{ company }} and {{ hotline }}.
 CRISIS_COMPANY_NAME = os.environ.get("CRISIS_COMPANY_NAME", "")
-CRISIS_HOTLINE = os.environ.get("CRISIS_HOTLINE", "400-000-0000")
+# No invented default: an unset hotline stays a visible gap (【服务热线】) in drafted statements, and
+# nothing with a gap is published. The company profile in the admin wins over both settings.
+CRISIS_HOTLINE = os.environ.get("CRISIS_HOTLINE", "")
 
 # Every timeline entry's data is checked against its kind's schema as it is written (the
 # TypedDicts in each app's entries.py, listed in the README); on in development and the tests.

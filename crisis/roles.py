@@ -43,6 +43,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
                 ("notify", "notificationpreference"),
                 ("complaints", "escalationrule"),
                 ("complaints", "timelimitprofile"),
+                ("voice", "companyprofile"),
             )
             for action in ("add", "change", "delete", "view")
         ],

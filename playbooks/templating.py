@@ -26,7 +26,13 @@ PLACEHOLDERS: dict[str, str] = {
     "spokesperson": _("the spokesperson's name (the commander's when none is named)"),
     "company": _("the company's name"),
     "hotline": _("the customer hotline"),
+    "address": _("the company's address"),
 }
+
+# A gap to fill by hand: 【…】 (full-width brackets, as Chinese templates mark them). Templates keep
+# what only a person can know — facts to confirm, names, numbers — as gaps; a text that still has
+# one is not finished, and nothing unfinished is published.
+_GAP = re.compile(r"【[^】]*】|【[^】]*$")
 
 # Anything between double braces, so that typos like {{ Title }} or {{ title.upper }} are caught.
 _HOLE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -44,6 +50,15 @@ def problems(template: str) -> list[str]:
     stripped = _HOLE.sub("", template or "")
     if "{{" in stripped or "}}" in stripped:
         found.append("{{" if "{{" in stripped else "}}")
+    return found
+
+
+def gaps(text: str) -> list[str]:
+    """The gaps still in `text`: 【…】 markers and any placeholder left unfilled, each once, in order."""
+    found: list[str] = []
+    for match in [*_GAP.finditer(text or ""), *_HOLE.finditer(text or "")]:
+        if match.group(0) not in found:
+            found.append(match.group(0))
     return found
 
 
@@ -86,6 +101,7 @@ def sample_values(language: str) -> dict[str, str]:
             "spokesperson": "王芳",
             "company": "示例置业有限公司",
             "hotline": "400-000-0000",
+            "address": "示例市示例区示例路1号",
         }
     return {
         "title": "Partial scaffold collapse at Block 3",
@@ -100,4 +116,5 @@ def sample_values(language: str) -> dict[str, str]:
         "spokesperson": "Wang Fang",
         "company": "Example Properties Ltd.",
         "hotline": "400-000-0000",
+        "address": "1 Example Road, Example District",
     }

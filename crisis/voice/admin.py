@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from config.admin_base import ReadOnlyAdminMixin, StaffMayLookMixin
 
-from .models import QALine, Statement, StatementRevision
+from .models import CompanyProfile, QALine, Statement, StatementRevision
 
 
 class RevisionInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -31,3 +31,13 @@ class QALineAdmin(StaffMayLookMixin, admin.ModelAdmin):
     list_filter = ["state"]
     search_fields = ["question", "answer"]
     list_select_related = ["incident", "approved_by"]
+
+
+@admin.register(CompanyProfile)
+class CompanyProfileAdmin(admin.ModelAdmin):
+    """Who the company is in its statements. One profile: it cannot be added twice."""
+
+    list_display = ["name_zh", "name_en", "hotline"]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not CompanyProfile.objects.exists()

@@ -38,6 +38,28 @@ class TextLanguage(models.TextChoices):
     EN = "en", _("English")
 
 
+class CompanyProfile(models.Model):
+    """Who the company is, as its statements name it: admins keep it current. One row; where a field
+    is empty, drafted text shows a gap (【公司名称】) that must be filled before anything is published."""
+
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    hotline = models.CharField(_("customer hotline"), max_length=40, blank=True)
+    address_zh = models.CharField(_("address (Chinese)"), max_length=300, blank=True)
+    address_en = models.CharField(_("address (English)"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("company profile")
+        verbose_name_plural = _("company profile")
+
+    def __str__(self) -> str:
+        return self.name_zh or self.name_en or str(_("company profile"))
+
+    @classmethod
+    def current(cls) -> CompanyProfile:
+        return cls.objects.order_by("pk").first() or cls()
+
+
 class StatementState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     IN_REVIEW = "in_review", _("In review")

@@ -23,6 +23,7 @@ from incidents import permissions
 from incidents.models import Incident
 from incidents.services import require_open
 from incidents.timeline import lock_incident, record
+from playbooks import templating
 
 from .models import ReviewedText
 
@@ -45,6 +46,7 @@ class Kind:
     become_current: Callable[[Any, Any], None]
     current_action: str
     race: str | Promise
+    words: Callable[[Any], tuple[str, ...]]  # the text that goes out: title and body, question and answer
 
 
 def clean(value: Any, field: str, *, required: bool, max_length: int) -> str:
@@ -93,6 +95,18 @@ def visible(model: type[ReviewedText], obj_id: int, user) -> Any:
     return obj
 
 
+def require_finished(kind: Kind, obj: Any) -> None:
+    """Nothing unfinished goes out: a text that still has a 【…】 gap or an unfilled placeholder is
+    refused at submission, at each approval and at publication (409), naming every gap."""
+    found = [gap for text in kind.words(obj) for gap in templating.gaps(text)]
+    found = list(dict.fromkeys(found))
+    if found:
+        raise RuleBroken(
+            _("The text still has gaps to fill before it can go further: %(gaps)s") % {"gaps": "、".join(found)},
+            gaps=found,
+        )
+
+
 def locked(kind: Kind, obj_id: int, user) -> tuple[Incident, Any]:
     """Lock the text's incident and re-read the text under that lock, so the checks that follow
     see the truth. Someone who may not see the incident is told it does not exist."""
@@ -113,6 +127,7 @@ def take_over(kind: Kind, incident: Incident, new: Any, *, by) -> Any:
     database admits one current row: should a writer that skipped the incident lock get there
     first, the savepoint rolls back and the caller gets a 409 (`kind.race`) with the transaction
     still usable."""
+    require_finished(kind, new)
     previous = kind.current(new).select_for_update(of=("self",)).first()
     try:
         with transaction.atomic():
@@ -137,6 +152,7 @@ def submit(kind: Kind, obj_id: int, *, by) -> Any:
         require_open(incident)
         if obj.state not in SUBMITTABLE:
             raise wrong_state(kind, obj, "submitted")
+        require_finished(kind, obj)
         obj.submit(by)
         obj.save()
         write(kind, incident, obj, "submitted", by=by)

@@ -44,6 +44,7 @@ from .models import (
     EDITABLE_LINE_STATES,
     EDITABLE_STATEMENT_STATES,
     OPEN_LINE_STATES,
+    CompanyProfile,
     QALine,
     QALineState,
     Statement,
@@ -227,11 +228,16 @@ def placeholder_values(incident: Incident, language: str, *, now: datetime | Non
     language of the text being drafted."""
     now = now or timezone.now()
     ui_language = "zh-hans" if language == TextLanguage.ZH else "en"
+    profile = CompanyProfile.current()
+    zh = language == TextLanguage.ZH
     with translation.override(ui_language):
         kind = str(CrisisKind(incident.kind).label) if incident.kind in CrisisKind.values else incident.kind
         severity = str(Severity(incident.severity).label) if incident.severity in Severity.values else ""
-        # An unset company name stays visible as a gap to fill, like the templates' own 【…】 gaps.
-        company = settings.CRISIS_COMPANY_NAME or _("[company name]")
+        # What the profile (or the settings) does not say stays a visible gap, like the templates'
+        # own 【…】 gaps: the text cannot be submitted or published until someone fills it in.
+        company = (profile.name_zh if zh else profile.name_en) or settings.CRISIS_COMPANY_NAME or _("【company name】")
+        hotline = profile.hotline or settings.CRISIS_HOTLINE or _("【customer hotline】")
+        address = (profile.address_zh if zh else profile.address_en) or _("【company address】")
     commander = display_name(incident.commander)
     return {
         "title": incident.title,
@@ -245,7 +251,8 @@ def placeholder_values(incident: Incident, language: str, *, now: datetime | Non
         "commander": commander,
         "spokesperson": display_name(incident.spokesperson) or commander,
         "company": company,
-        "hotline": settings.CRISIS_HOTLINE,
+        "hotline": hotline,
+        "address": address,
     }
 
 
@@ -282,6 +289,7 @@ STATEMENTS = review.Kind(
     become_current=lambda statement, by: statement.publish(by),
     current_action="published",
     race=_lazy("Another statement for this audience was published at the same moment; reload and try again."),
+    words=lambda statement: (statement.title, statement.body),
 )
 
 
@@ -428,6 +436,7 @@ def approve_statement(statement_id: int, *, by, version: int | None = None) -> S
         if statement.state != StatementState.IN_REVIEW:
             raise review.wrong_state(STATEMENTS, statement, "approved")
         review.check_version(statement, version)
+        review.require_finished(STATEMENTS, statement)
         if statement.approved_by_id is not None:
             raise RuleBroken(_("The commander has already approved it; it awaits the second review."))
         if statement.second_reviewer_id is not None and statement.second_reviewer_id == by.pk:
@@ -454,6 +463,7 @@ def second_review_statement(statement_id: int, *, by, version: int | None = None
         if statement.state != StatementState.IN_REVIEW:
             raise review.wrong_state(STATEMENTS, statement, "reviewed")
         review.check_version(statement, version)
+        review.require_finished(STATEMENTS, statement)
         if statement.second_reviewer_id is not None:
             raise RuleBroken(_("The second review has already been given."))
         if statement.approved_by_id == by.pk:
@@ -585,6 +595,7 @@ LINES = review.Kind(
     become_current=lambda line, by: line.approve(by),
     current_action="approved",
     race=_lazy("Another version of this line was approved at the same moment; reload."),
+    words=lambda line: (line.question, line.answer),
 )
 
 

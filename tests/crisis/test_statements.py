@@ -73,7 +73,7 @@ def test_placeholder_values_translate_labels_and_fall_back_sensibly(pb_incident,
     assert zh["kind"] != en["kind"]
     # No spokesperson named: the commander speaks. No company configured: a visible gap to fill.
     assert en["spokesperson"] == en["commander"] == "Zhang Wei"
-    assert en["company"] == "[company name]" and zh["company"] == "【公司名称】"
+    assert en["company"] == "【company name】" and zh["company"] == "【公司名称】"
     now = timezone.now()
     values = services.placeholder_values(pb_incident, "en", now=now)
     assert values["now"] == timezone.localtime(now).strftime("%Y-%m-%d %H:%M")

@@ -238,6 +238,8 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStateEnum": "incidents.complaints.models.ComplaintState",
         "ComplaintDeadlineStateEnum": "incidents.complaints.models.ComplaintDeadlineState",
         "NotificationChannelEnum": "incidents.notify.models.Channel",
+        "ReportChannelEnum": "incidents.models.ReportChannel",
+        "DeadlineNatureEnum": "playbooks.models.DeadlineNature",
     },
 }
 

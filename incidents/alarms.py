@@ -15,6 +15,8 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 
+from playbooks.models import DeadlineNature
+
 from .clock import alarms as clock
 from .clock.models import Alarm, AlarmKind
 from .clock.registry import Busy, Gone, OwnerType
@@ -114,7 +116,7 @@ def task_data(task: Task, **extra: Any) -> dict[str, Any]:
 
 
 def deadline_data(deadline: Deadline, **extra: Any) -> dict[str, Any]:
-    return {**_owed("deadline", deadline), "audience": deadline.audience, **extra}
+    return {**_owed("deadline", deadline), "audience": deadline.audience, "nature": deadline.nature, **extra}
 
 
 def first_hour_report(incident: Incident) -> dict[str, Any]:
@@ -126,7 +128,8 @@ def first_hour_report(incident: Incident) -> dict[str, Any]:
     tasks = Task.objects.filter(incident=incident, phase="first_hour").aggregate(
         total=Count("pk"), in_time=Count("pk", filter=done_in_time)
     )
-    deadlines = Deadline.objects.filter(incident=incident, due_at__lte=end).aggregate(
+    # Only our own duties count: an authority's clock or a benchmark is not ours to be in time for.
+    deadlines = Deadline.objects.filter(incident=incident, due_at__lte=end, nature=DeadlineNature.DUTY).aggregate(
         total=Count("pk"), in_time=Count("pk", filter=Q(state=DeadlineState.MET, met_at__lte=F("due_at")))
     )
     return {
@@ -249,11 +252,43 @@ def _act_on_deadline(context: tuple[Incident, Deadline], alarm: Alarm) -> None:
     incident, deadline = context
     if incident.status not in OPEN_STATUSES or deadline.state != DeadlineState.PENDING:
         return
+    data = deadline_data(deadline, alarm=alarm.pk, target="deadline")
+    if deadline.nature != DeadlineNature.DUTY:
+        _another_clock(incident, deadline, data, alarm)
+        return
     if alarm.kind == AlarmKind.BREACH:
         deadline.state = DeadlineState.BREACHED
         deadline.breached_at = alarm.handled_at
         deadline.save(update_fields=["state", "breached_at"])
-    _remind_or_escalate(incident, deadline, deadline_data(deadline, alarm=alarm.pk, target="deadline"), alarm)
+        data["state"] = deadline.state
+    _remind_or_escalate(incident, deadline, data, alarm)
+
+
+# What the moment means for a clock that is not our duty (DEADLINES.md: whose clock is it).
+_WHEN_DUE = {
+    DeadlineNature.EXPECT: "expected",  # the authority's limit has come: chase it, or prepare for it
+    DeadlineNature.GUIDE: "benchmark",  # a benchmark or practice time has come: a suggestion
+    DeadlineNature.WATCH: "window_closed",  # the window in which each change was reported has ended
+}
+
+
+def _another_clock(incident: Incident, deadline: Deadline, data: dict[str, Any], alarm: Alarm) -> None:
+    """The authority's clock, a watch window or a benchmark: it reminds the commander, it never
+    breaches and never escalates. A watch window, when it ends, is closed (met) by itself."""
+    if alarm.kind == AlarmKind.REMINDER:
+        data["lead_minutes"] = alarm.lead_minutes
+        record(incident, EntryKind.REMINDER, data=data)
+        _tell(incident, alarm, "deadline_reminder", data, reminder_recipients(incident, deadline))
+        return
+    if deadline.nature == DeadlineNature.WATCH:
+        deadline.state = DeadlineState.MET
+        deadline.met_at = alarm.handled_at
+        deadline.evidence = "window closed"
+        deadline.save(update_fields=["state", "met_at", "evidence"])
+        record(incident, EntryKind.DEADLINE, data=deadline_data(deadline, change=_WHEN_DUE[deadline.nature]))
+        return
+    record(incident, EntryKind.DEADLINE, data=deadline_data(deadline, change=_WHEN_DUE[deadline.nature]))
+    _tell(incident, alarm, "deadline_reminder", {**data, "due_now": True}, reminder_recipients(incident, deadline))
 
 
 def _act_on_task(context: tuple[Incident, Task], alarm: Alarm) -> None:
@@ -293,6 +328,14 @@ REMINDER_TEXTS = (
     gettext_lazy("Reminder: “%(title)s” is due at %(due)s (%(incident)s)"),
     gettext_lazy("“%(title)s” is due at %(due)s, in %(lead)s minutes. Incident: %(incident)s."),
 )
+# Another's clock (an authority's limit, a benchmark) reminds, and never says "missed".
+THEIR_CLOCK_TEXTS = (
+    gettext_lazy("Expected by %(due)s: “%(title)s” (%(incident)s)"),
+    gettext_lazy(
+        "“%(title)s” is expected by %(due)s. This is not our deadline: prepare for it, or chase it "
+        "when it passes. Incident: %(incident)s."
+    ),
+)
 BREACH_TEXTS = (
     gettext_lazy("Missed: “%(title)s” was due at %(due)s (%(incident)s)"),
     gettext_lazy("“%(title)s” was due at %(due)s and is not done. This is an escalation. Incident: %(incident)s."),
@@ -301,3 +344,10 @@ BREACH_TEXTS = (
 
 def register_texts() -> None:
     texts.register_deadline_texts(TOPIC, _values, reminder=REMINDER_TEXTS, breach=BREACH_TEXTS)
+    ours = texts.formatted(*REMINDER_TEXTS, _values)
+    theirs = texts.formatted(*THEIR_CLOCK_TEXTS, _values)
+    texts.register(
+        TOPIC,
+        "deadline_reminder",
+        lambda data: ours(data) if data.get("nature", DeadlineNature.DUTY) == DeadlineNature.DUTY else theirs(data),
+    )

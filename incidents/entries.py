@@ -59,8 +59,16 @@ def _describe_task(d: dict[str, Any]) -> str:
 
 def _describe_deadline(d: dict[str, Any]) -> str:
     title = _title(d)
+    if d.get("change") == "expected":
+        return _("Expected by now from outside: “%(title)s” — not our deadline; chase it") % {"title": title}
+    if d.get("change") == "benchmark":
+        return _("Benchmark time reached: “%(title)s” — a suggestion, not a breach") % {"title": title}
+    if d.get("change") == "window_closed":
+        return _("Watch window closed: “%(title)s”") % {"title": title}
     if d.get("change") == "moved":
         return _("Deadline moved: %(title)s") % {"title": title}
+    if d.get("change") == "promised":
+        return _("Promise made, now a deadline: %(title)s") % {"title": title}
     if d.get("change") == "added":
         return _("Deadline added: %(title)s") % {"title": title}
     if d.get("state") == DeadlineState.MET:
@@ -145,9 +153,14 @@ class DeadlineEntry(TypedDict):
     audience: str
     state: str
     due_at: str
+    nature: NotRequired[str]  # whose clock: duty, expect, watch, guide
     change: NotRequired[str]
     late: NotRequired[bool]
     before: NotRequired[str]
+    met_at: NotRequired[str]  # met: the minute it was met (a report: when it was made)
+    channel: NotRequired[str]  # met: phone, in_person, written, online, statement
+    authority: NotRequired[str]  # met by a report: to whom
+    received_by: NotRequired[str]  # met by a report: the officer who took it
 
 
 class Alarmed(TypedDict):
@@ -161,6 +174,7 @@ class Alarmed(TypedDict):
     due_at: str | None
     deadline: NotRequired[int]
     audience: NotRequired[str]
+    nature: NotRequired[str]
     task: NotRequired[int]
     assignee: NotRequired[Person | None]
     lead_minutes: NotRequired[int]
@@ -214,7 +228,12 @@ def _handover(d: dict[str, Any], text: str) -> str:
 
 
 def _reminder(d: dict[str, Any], text: str) -> str:
-    return _("Reminder: “%(title)s” is due in %(n)s minutes") % {"title": _title(d), "n": d.get("lead_minutes")}
+    values = {"title": _title(d), "n": d.get("lead_minutes")}
+    if d.get("nature") == "watch":
+        return _("Watch window “%(title)s” closes in %(n)s minutes") % values
+    if d.get("nature") in ("expect", "guide"):
+        return _("Expected in %(n)s minutes: “%(title)s” (not our deadline)") % values
+    return _("Reminder: “%(title)s” is due in %(n)s minutes") % values
 
 
 def _breach(d: dict[str, Any], text: str) -> str:

@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from config.model_fields import moment, optional, person
-from playbooks.models import Audience, AutoComplete, CrisisKind, Phase, PlaybookVersion, Role, bilingual
+from playbooks.models import (
+    Audience,
+    AutoComplete,
+    CrisisKind,
+    DeadlineNature,
+    Phase,
+    PlaybookVersion,
+    Role,
+    bilingual,
+)
 
 from . import permissions
 
@@ -353,6 +362,14 @@ class DeadlineState(models.TextChoices):
     WAIVED = "waived", _("Waived")
 
 
+class ReportChannel(models.TextChoices):
+    PHONE = "phone", _("Phone call")
+    IN_PERSON = "in_person", _("In person")
+    WRITTEN = "written", _("Written report (letter, fax)")
+    ONLINE = "online", _("Online reporting system")
+    STATEMENT = "statement", _("Published statement")
+
+
 class Deadline(models.Model):
     """Something owed to someone by a time: a disclosure, a holding statement, a report."""
 
@@ -367,9 +384,17 @@ class Deadline(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=DeadlineState.choices, default=DeadlineState.PENDING)
     remind_before_minutes = models.CharField(max_length=100, blank=True)
     escalate_to = models.CharField(max_length=100, blank=True)
+    # Whose clock (playbooks.DeadlineNature): only our own duties breach and escalate.
+    nature = models.CharField(
+        _("whose clock"), max_length=10, choices=DeadlineNature.choices, default=DeadlineNature.DUTY
+    )
     met_by_statement = models.BooleanField(default=False)
     met_at = moment(_("met at"))
     met_by = person()
+    # A report to an authority is met by reporting — usually a call: how, to whom, who took it.
+    met_channel = models.CharField(_("reported by"), max_length=20, choices=ReportChannel.choices, blank=True)
+    met_authority = models.CharField(_("authority reported to"), max_length=200, blank=True)
+    met_received_by = models.CharField(_("officer who took the report"), max_length=200, blank=True)
     evidence = models.TextField(_("evidence"), blank=True)
     evidence_ref = models.CharField(max_length=100, blank=True, help_text=_("e.g. statement:12"))
     waived_reason = models.TextField(_("reason for waiving"), blank=True)

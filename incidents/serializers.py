@@ -7,13 +7,14 @@ from rest_framework import serializers
 
 from config.dates import MomentField
 from config.serializers import ModelSerializer
-from playbooks.models import Audience, CrisisKind, EscalationTarget, PlaybookVersion, VersionState
+from playbooks.models import Audience, CrisisKind, DeadlineNature, EscalationTarget, PlaybookVersion, VersionState
 
 from . import services, timeline
 from .models import (
     TRANSITION_NAMES,
     Deadline,
     Incident,
+    ReportChannel,
     Role,
     RoleAssignment,
     Severity,
@@ -212,8 +213,9 @@ class DeadlineSerializer(ModelSerializer):
     class Meta:
         model = Deadline
         fields = [
-            "id", "incident", "code", "audience", "title", "title_zh", "title_en", "due_at", "state", "source",
-            "met_at", "met_by", "evidence", "evidence_ref", "waived_reason", "breached_at",
+            "id", "incident", "code", "audience", "title", "title_zh", "title_en", "due_at", "state", "nature",
+            "source", "met_at", "met_by", "met_channel", "met_authority", "met_received_by", "evidence",
+            "evidence_ref", "waived_reason", "breached_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -221,6 +223,18 @@ class DeadlineSerializer(ModelSerializer):
 class MeetSerializer(serializers.Serializer):
     evidence = _text(_("Evidence"), required=True, help_text=_("What was delivered, to whom, how."))
     evidence_ref = _text(_("Reference"), max_length=100)
+    channel = serializers.ChoiceField(
+        label=_("Reported by"),
+        choices=ReportChannel.choices,
+        required=False,
+        allow_blank=True,
+        help_text=_("For a report to an authority: how it was made (usually a phone call)."),
+    )
+    authority = _text(_("Authority reported to"), max_length=200)
+    received_by = _text(_("Officer who took the report"), max_length=200)
+    reported_at = MomentField(
+        label=_("Reported at"), required=False, help_text=_("The minute the report was made; now if left out.")
+    )
 
 
 class WaiveSerializer(serializers.Serializer):
@@ -262,4 +276,7 @@ class AddDeadlineSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=EscalationTarget.choices), required=False, max_length=10
     )
     source = _text(_("Legal or policy source"))
+    nature = serializers.ChoiceField(
+        label=_("Whose clock"), choices=DeadlineNature.choices, required=False, default=DeadlineNature.DUTY
+    )
     met_by_statement = serializers.BooleanField(required=False, default=False)

@@ -19,13 +19,16 @@ from django_fsm import can_proceed
 
 from config import dates
 from config.errors import RuleBroken
-from config.text import clean_text
+from config.text import clean_text, text_error
 from playbooks import services as playbook_services
 from playbooks.models import (
+    DEFAULT_UPDATE_EVERY,
+    ONLY_DUTIES_ESCALATE,
     Audience,
     AutoComplete,
     ClockStart,
     CrisisKind,
+    DeadlineNature,
     EscalationTarget,
     PlaybookVersion,
     Unit,
@@ -42,6 +45,7 @@ from .models import (
     DeadlineState,
     EntryKind,
     Incident,
+    ReportChannel,
     Role,
     RoleAssignment,
     Severity,
@@ -225,7 +229,7 @@ def deadline_due_at(incident: Incident, *, due_in: int, unit: str, clock_starts_
 # What a task keeps of its playbook step, and a deadline of its rule (a copy: the playbook may change).
 _COPIED_FROM_STEP = ("order", "phase", "title_zh", "title_en", "instructions_zh", "instructions_en", "owner_role",
                      "required", "completes_when")  # fmt: skip
-_COPIED_FROM_RULE = ("code", "audience", "title_zh", "title_en", "source", "escalate_to", "met_by_statement")
+_COPIED_FROM_RULE = ("code", "audience", "title_zh", "title_en", "source", "escalate_to", "nature", "met_by_statement")
 
 
 def _run_playbook(incident: Incident) -> tuple[int, int]:
@@ -530,33 +534,87 @@ def update_task(task_id: int, *, by, state: str | None = None, assignee=_UNSET, 
 # --- Deadlines -----------------------------------------------------------------------------------------
 
 
-def meet_deadline(deadline_id: int, *, by, evidence: str, evidence_ref: str = "") -> Deadline:
-    """Record that what was owed has been delivered, with the evidence (what was sent, to whom)."""
+def _report(
+    channel: str, authority: Any, received_by: Any, reported_at: datetime | None, *, now: datetime
+) -> dict[str, Any]:
+    """How a report to an authority was made, checked: a call or a visit names the authority and
+    the officer who took it; the minute it was made is not in the future."""
+    errors: dict[str, str] = {}
+    if channel and channel not in ReportChannel.values:
+        errors["channel"] = _("Unknown way of reporting.")
+    officer_needed = channel in (ReportChannel.PHONE, ReportChannel.IN_PERSON)
+    authority, authority_error = text_error(
+        authority, required=bool(channel and channel != "statement"), max_length=200
+    )
+    received_by, officer_error = text_error(received_by, required=officer_needed, max_length=200)
+    for field, error in (("authority", authority_error), ("received_by", officer_error)):
+        if error:
+            errors[field] = error
+    if reported_at is not None and (error := moment_error(reported_at)):
+        errors["reported_at"] = error
+    elif reported_at is not None and reported_at > now + DETECTION_SKEW:
+        errors["reported_at"] = _("A report cannot have been made in the future.")
+    if errors:
+        raise ValidationError(errors)
+    return {"met_channel": channel, "met_authority": authority, "met_received_by": received_by}
+
+
+def meet_deadline(
+    deadline_id: int,
+    *,
+    by,
+    evidence: str,
+    evidence_ref: str = "",
+    channel: str = "",
+    authority: str = "",
+    received_by: str = "",
+    reported_at: datetime | None = None,
+) -> Deadline:
+    """Record that what was owed has been delivered, with the evidence (what was sent, to whom).
+    A report to an authority is met by reporting — usually a phone call: then the authority, the
+    officer who took it and the minute it was made are recorded (a statement is one way, not the
+    only one, so a statement waiting for its second review never holds up a statutory report)."""
     evidence = _clean_text(evidence, "evidence", required=True)
+    report = _report(channel, authority, received_by, reported_at, now=timezone.now())
     deadline = Deadline.objects.get(pk=deadline_id)
     with transaction.atomic():
         incident = _locked(deadline.incident_id, by, Deadline.DoesNotExist)
         policy.MEET_DEADLINE.check(by, incident)
-        return _meet(incident, deadline_id, by=by, evidence=evidence, evidence_ref=evidence_ref)
+        return _meet(
+            incident, deadline_id, by=by, evidence=evidence, evidence_ref=evidence_ref, at=reported_at, **report
+        )
 
 
-def _meet(incident: Incident, deadline_id: int, *, by, evidence: str, evidence_ref: str) -> Deadline:
+def _meet(
+    incident: Incident, deadline_id: int, *, by, evidence: str, evidence_ref: str, at: datetime | None = None, **report
+) -> Deadline:
     deadline = Deadline.objects.get(pk=deadline_id)
     if deadline.state not in (DeadlineState.PENDING, DeadlineState.BREACHED):
         raise RuleBroken(
             _("This deadline is already %(state)s.") % {"state": deadline.get_state_display()},
             state=deadline.state,
         )
-    now = timezone.now()
-    late = deadline.state == DeadlineState.BREACHED or now > deadline.due_at
+    met_at = at or timezone.now()
+    late = deadline.state == DeadlineState.BREACHED or met_at > deadline.due_at
     deadline.state = DeadlineState.MET
-    deadline.met_at = now
+    deadline.met_at = met_at
     deadline.met_by = by
     deadline.evidence = evidence
     deadline.evidence_ref = evidence_ref
-    deadline.save(update_fields=["state", "met_at", "met_by", "evidence", "evidence_ref"])
+    for field, value in report.items():
+        setattr(deadline, field, value)
+    deadline.save(update_fields=["state", "met_at", "met_by", "evidence", "evidence_ref", *report])
     alarms.stop_deadline(deadline)
-    record(incident, EntryKind.DEADLINE, actor=by, text=evidence, data=deadline_data(deadline, late=late))
+    reported = {"channel": deadline.met_channel} if deadline.met_channel else {}
+    if deadline.met_authority:
+        reported.update(authority=deadline.met_authority, received_by=deadline.met_received_by)
+    record(
+        incident,
+        EntryKind.DEADLINE,
+        actor=by,
+        text=evidence,
+        data=deadline_data(deadline, late=late, met_at=met_at.isoformat(), **reported),
+    )
     return deadline
 
 
@@ -572,8 +630,56 @@ def meet_deadlines_by_statement(
         met_by_statement=True,
         state__in=[DeadlineState.PENDING, DeadlineState.BREACHED],
     ):
-        met.append(_meet(incident, deadline.pk, by=by, evidence=evidence, evidence_ref=evidence_ref))
+        met.append(
+            _meet(
+                incident,
+                deadline.pk,
+                by=by,
+                evidence=evidence,
+                evidence_ref=evidence_ref,
+                met_channel=ReportChannel.STATEMENT,
+            )
+        )
     return met
+
+
+def update_interval(incident: Incident) -> int:
+    """Minutes within which a promised next update is due, by the pinned playbook and the severity."""
+    version = incident.playbook_version
+    return version.update_every(incident.severity) if version else DEFAULT_UPDATE_EVERY.get(incident.severity, 240)
+
+
+def record_promise(
+    incident: Incident,
+    *,
+    by,
+    audience: str,
+    title_zh: str,
+    title_en: str,
+    due_at: datetime,
+    source: str,
+    met_by_statement: bool,
+) -> Deadline:
+    """A promise made in someone's name — a next update in a published statement, a meeting date
+    given to owners — becomes our own deadline. The caller holds the incident's lock and has
+    checked who may make it (publishing the statement, recording the promise)."""
+    leads = [15] if due_at - timezone.now() > timedelta(minutes=30) else []
+    deadline = Deadline.objects.create(
+        incident=incident,
+        code="promise",
+        audience=audience,
+        title_zh=title_zh[:200],
+        title_en=title_en[:200],
+        source=source,
+        due_at=due_at,
+        remind_before_minutes=",".join(str(n) for n in leads),
+        escalate_to="commander,spokesperson",
+        nature=DeadlineNature.DUTY,
+        met_by_statement=met_by_statement,
+    )
+    alarms.plan_deadline(deadline)
+    record(incident, EntryKind.DEADLINE, actor=by, text=source, data=deadline_data(deadline, change="promised"))
+    return deadline
 
 
 def waive_deadline(deadline_id: int, *, by, reason: str) -> Deadline:
@@ -601,9 +707,11 @@ def add_deadline(
     remind_before_minutes: list[int] | None = None,
     escalate_to: list[str] | None = None,
     source: str = "",
+    nature: str = DeadlineNature.DUTY,
     met_by_statement: bool = False,
 ) -> Deadline:
-    """A deadline the playbook did not foresee, e.g. one the inspectors set (the commander records it)."""
+    """A deadline the playbook did not foresee, e.g. one the inspectors set (the commander records
+    it), or another's clock to track (`nature`: what an authority said it would do by when)."""
     errors: dict[str, str] = {}
     if audience not in Audience.values:
         errors["audience"] = _("Unknown audience.")
@@ -620,6 +728,10 @@ def add_deadline(
     targets = escalate_to if escalate_to is not None else ["commander"]
     if any(t not in EscalationTarget.values for t in targets):
         errors["escalate_to"] = _("Unknown escalation target.")
+    if nature not in DeadlineNature.values:
+        errors["nature"] = _("Unknown kind of clock.")
+    elif nature != DeadlineNature.DUTY and set(targets) - {EscalationTarget.COMMANDER}:
+        errors["escalate_to"] = str(ONLY_DUTIES_ESCALATE)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -635,6 +747,7 @@ def add_deadline(
             due_at=due_at,
             remind_before_minutes=",".join(str(n) for n in sorted(set(leads), reverse=True)),
             escalate_to=",".join(targets),
+            nature=nature,
             met_by_statement=met_by_statement,
         )
         alarms.plan_deadline(deadline)

@@ -53,7 +53,7 @@ class StepInline(FrozenWhenPublishedInline, admin.StackedInline):
 class DeadlineRuleInline(FrozenWhenPublishedInline, admin.StackedInline):
     model = DeadlineRule
     fields = [
-        ("order", "code", "audience", "met_by_statement"),
+        ("order", "code", "audience", "nature", "met_by_statement"),
         ("title_zh", "title_en"),
         ("due_in", "unit", "clock_starts_at"),
         ("remind_before_minutes", "escalate_to"),
@@ -154,6 +154,7 @@ class PlaybookVersionAdmin(admin.ModelAdmin):
         "published_at",
         "published_by",
         ("notes_zh", "notes_en"),
+        "update_every_minutes",
         "tools",
     ]
 
@@ -161,7 +162,7 @@ class PlaybookVersionAdmin(admin.ModelAdmin):
         if obj is None:
             return ["number", "state", "based_on", "published_at", "published_by", "tools"]
         if obj.state != VersionState.DRAFT:
-            return [*self.readonly_fields, "notes_zh", "notes_en"]
+            return [*self.readonly_fields, "notes_zh", "notes_en", "update_every_minutes"]
         return self.readonly_fields
 
     def get_fields(self, request, obj=None):

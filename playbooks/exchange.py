@@ -21,6 +21,7 @@ from .models import (
     AutoComplete,
     ClockStart,
     CrisisKind,
+    DeadlineNature,
     DeadlineRule,
     EscalationTarget,
     Phase,
@@ -55,7 +56,10 @@ def version_to_dict(version: PlaybookVersion) -> dict[str, Any]:
             "name": _bi(playbook, "name"),
             "description": _bi(playbook, "description"),
         },
-        "version": {"notes": _bi(version, "notes")},
+        "version": {
+            "notes": _bi(version, "notes"),
+            **({"update_every": version.update_every_minutes} if version.update_every_minutes else {}),
+        },
         "steps": [
             {
                 "phase": s.phase,
@@ -79,6 +83,7 @@ def version_to_dict(version: PlaybookVersion) -> dict[str, Any]:
                 "remind_before_minutes": r.reminder_leads,
                 "escalate_to": r.escalation_targets,
                 "source": r.source,
+                "nature": r.nature,
                 "met_by_statement": r.met_by_statement,
             }
             for r in version.deadline_rules.all()
@@ -250,6 +255,7 @@ def _construct(node):
 class _Parsed:
     playbook: dict[str, Any]
     notes: tuple[str, str]
+    update_every: dict[str, int]
     steps: list[tuple[int, dict[str, Any]]]
     rules: list[tuple[int, dict[str, Any]]]
     templates: list[tuple[int, dict[str, Any]]]
@@ -300,10 +306,17 @@ def parse(text: str) -> _Parsed:
             )
 
     notes = ("", "")
+    update_every: dict[str, int] = {}
     if "version" in top:
-        v = r.mapping(top["version"], "version", set(), {"notes"}) or {}
+        v = r.mapping(top["version"], "version", set(), {"notes", "update_every"}) or {}
         if "notes" in v:
             notes = r.bilingual(v["notes"], "version.notes", required=False)
+        if "update_every" in v:
+            raw = r.mapping(v["update_every"], "version.update_every", set(), {"1", "2", "3", "4"}) or {}
+            update_every = {
+                str(level): r.integer(minutes, f"version.update_every.{level}", minimum=5)
+                for level, minutes in raw.items()
+            }
 
     steps = []
     for i, node in enumerate(r.sequence(top.get("steps"), "steps"), start=1):
@@ -347,7 +360,7 @@ def parse(text: str) -> _Parsed:
             node,
             where,
             {"code", "audience", "title", "due_in", "unit"},
-            {"clock_starts_at", "remind_before_minutes", "escalate_to", "source", "met_by_statement"},
+            {"clock_starts_at", "remind_before_minutes", "escalate_to", "source", "nature", "met_by_statement"},
         )
         if f is None:
             continue
@@ -386,6 +399,8 @@ def parse(text: str) -> _Parsed:
             item["escalate_to"] = ",".join(t for t in targets if t)
         if "source" in f:
             item["source"] = r.text(f["source"], f"{where}.source", required=False)
+        if "nature" in f:
+            item["nature"] = r.choice(f["nature"], f"{where}.nature", DeadlineNature)
         if "met_by_statement" in f:
             item["met_by_statement"] = r.boolean(f["met_by_statement"], f"{where}.met_by_statement")
         rules.append((node.start_mark.line + 1, item))
@@ -424,7 +439,7 @@ def parse(text: str) -> _Parsed:
 
     if r.problems:
         raise PlaybookFileError(sorted(r.problems, key=lambda p: p.line))
-    return _Parsed(playbook, notes, steps, rules, templates, qa)
+    return _Parsed(playbook, notes, update_every, steps, rules, templates, qa)
 
 
 def import_text(text: str, *, by=None, publish: bool = False) -> PlaybookVersion:
@@ -452,6 +467,7 @@ def import_text(text: str, *, by=None, publish: bool = False) -> PlaybookVersion
             playbook.save()
         version = services.new_draft(playbook, by=by)
         version.notes_zh, version.notes_en = parsed.notes
+        version.update_every_minutes = parsed.update_every
         version.save()
         for model, items in ((Step, parsed.steps), (DeadlineRule, parsed.rules),
                              (StatementTemplate, parsed.templates), (QALine, parsed.qa)):  # fmt: skip

@@ -70,6 +70,18 @@ class ClockStart(models.TextChoices):
     DECLARATION = "declaration", _("declaration")
 
 
+class DeadlineNature(models.TextChoices):
+    """Whose clock a deadline is (DEADLINES.md): only the company's own duties breach and escalate."""
+
+    DUTY = "duty", _("Our duty")  # owed by the company: reminders, then a breach that escalates
+    EXPECT = "expect", _("Their clock")  # the authority's own limit: expect by, then chase or prepare
+    WATCH = "watch", _("Watch window")  # a window in which each change is reported; it ends, it is not due
+    GUIDE = "guide", _("Benchmark")  # practice or a benchmark for others (e.g. the government's 5 h): a suggestion
+
+
+ONLY_DUTIES_ESCALATE = _("Only our own duties escalate; another's clock only reminds the commander.")
+
+
 class EscalationTarget(models.TextChoices):
     COMMANDER = "commander", _("Commander")
     SPOKESPERSON = "spokesperson", _("Spokesperson")
@@ -169,12 +181,35 @@ class Playbook(models.Model):
         return self.versions.filter(state=VersionState.PUBLISHED).first()
 
 
+DEFAULT_UPDATE_EVERY = {1: 60, 2: 120, 3: 240, 4: 480}  # minutes, by severity (1 most severe)
+
+
+def validate_update_intervals(value) -> None:
+    ok = isinstance(value, dict) and all(
+        str(k) in {"1", "2", "3", "4"} and isinstance(v, int) and not isinstance(v, bool) and 5 <= v <= 7 * 24 * 60
+        for k, v in value.items()
+    )
+    if not ok:
+        raise ValidationError(
+            _('A mapping of severity (1–4) to minutes between 5 and 10080, e.g. {"1": 60, "2": 120}.')
+        )
+
+
 class PlaybookVersion(FSMModelMixin, models.Model):
     playbook = models.ForeignKey(Playbook, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
     state = FSMField(_("state"), default=VersionState.DRAFT, choices=VersionState.choices, protected=True)
     notes_zh = models.TextField(_("notes (Chinese)"), blank=True)
     notes_en = models.TextField(_("notes (English)"), blank=True)
+    # How soon a statement that promises a next update (`{{ next_update }}`) must be followed by one,
+    # by severity: publishing it creates that deadline, counted from publication.
+    update_every_minutes = models.JSONField(
+        _("next update due after (minutes, by severity)"),
+        default=dict,
+        blank=True,
+        validators=[validate_update_intervals],
+        help_text=_('By severity, e.g. {"1": 60, "2": 120, "3": 240, "4": 480}; empty: those figures.'),
+    )
     based_on = optional("self")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = person()
@@ -218,6 +253,11 @@ class PlaybookVersion(FSMModelMixin, models.Model):
         return self.state == VersionState.DRAFT
 
     notes = bilingual("notes")
+
+    def update_every(self, severity: int) -> int:
+        """Minutes within which a promised next update is due, for an incident of `severity`."""
+        stored = {int(k): v for k, v in (self.update_every_minutes or {}).items()}
+        return stored.get(severity) or DEFAULT_UPDATE_EVERY.get(severity, 240)
 
     # Lifecycle. playbooks.services runs these with validation and locking.
     @transition(field=state, source=VersionState.DRAFT, target=VersionState.PUBLISHED)
@@ -368,6 +408,13 @@ class DeadlineRule(VersionPart):
         help_text=_("Comma-separated: commander, spokesperson, liaison, admins, executives"),
     )
     source = models.TextField(_("legal or policy source"), blank=True)
+    nature = models.CharField(
+        _("whose clock"),
+        max_length=10,
+        choices=DeadlineNature.choices,
+        default=DeadlineNature.DUTY,
+        help_text=_("Our duty breaches and escalates; their clock and a benchmark only remind; a watch window closes."),
+    )
     met_by_statement = models.BooleanField(
         _("met by publishing a statement"),
         default=False,
@@ -412,6 +459,10 @@ class DeadlineRule(VersionPart):
                 errors["remind_before_minutes"] = _(
                     "A reminder must come after the clock starts: shorter than the deadline."
                 )
+        if self.nature != DeadlineNature.DUTY and set(self.escalation_targets) - {EscalationTarget.COMMANDER}:
+            errors["escalate_to"] = ONLY_DUTIES_ESCALATE
+        if self.nature in (DeadlineNature.EXPECT, DeadlineNature.WATCH) and self.met_by_statement:
+            errors["met_by_statement"] = _("A statement meets our duties, not another's clock or a watch window.")
         if errors:
             raise ValidationError(errors)
 

@@ -64,6 +64,7 @@ def clone_to_draft(version: PlaybookVersion, *, by=None) -> PlaybookVersion:
             number=_next_number(playbook),
             notes_zh=version.notes_zh,
             notes_en=version.notes_en,
+            update_every_minutes=version.update_every_minutes,
             based_on=version,
             created_by=by,
         )

@@ -21,7 +21,10 @@ PLACEHOLDERS: dict[str, str] = {
     "detected_at": _("when it was detected"),
     "declared_at": _("when it was declared"),
     "now": _("the time of drafting"),
-    "next_update": _("the time of the next update (drafting time + 2 hours)"),
+    "next_update": _(
+        "when the next update comes, counted from publishing (e.g. “2小时内” / “within 2 hours”; the "
+        "playbook's interval for the incident's severity); publishing the statement makes it a deadline"
+    ),
     "commander": _("the commander's name"),
     "spokesperson": _("the spokesperson's name (the commander's when none is named)"),
     "company": _("the company's name"),
@@ -29,10 +32,10 @@ PLACEHOLDERS: dict[str, str] = {
     "address": _("the company's address"),
 }
 
-# A gap to fill by hand: 【…】 (full-width brackets, as Chinese templates mark them). Templates keep
-# what only a person can know — facts to confirm, names, numbers — as gaps; a text that still has
-# one is not finished, and nothing unfinished is published.
-_GAP = re.compile(r"【[^】]*】|【[^】]*$")
+# A gap to fill by hand: 【…】 (full-width brackets, as Chinese templates mark them) or [ … ] in
+# English text. Templates keep what only a person can know — facts to confirm, names, numbers — as
+# gaps; a text that still has one is not finished, and nothing unfinished is published.
+_GAP = re.compile(r"【[^】]*】|【[^】]*$|\[[^\[\]\n]{1,120}\]")
 
 # Anything between double braces, so that typos like {{ Title }} or {{ title.upper }} are caught.
 _HOLE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -96,7 +99,7 @@ def sample_values(language: str) -> dict[str, str]:
             "detected_at": "2026-03-02 09:40",
             "declared_at": "2026-03-02 09:52",
             "now": "2026-03-02 10:05",
-            "next_update": "2026-03-02 12:05",
+            "next_update": "2小时内",
             "commander": "张伟",
             "spokesperson": "王芳",
             "company": "示例置业有限公司",
@@ -111,7 +114,7 @@ def sample_values(language: str) -> dict[str, str]:
         "detected_at": "2026-03-02 09:40",
         "declared_at": "2026-03-02 09:52",
         "now": "2026-03-02 10:05",
-        "next_update": "2026-03-02 12:05",
+        "next_update": "within 2 hours",
         "commander": "Zhang Wei",
         "spokesperson": "Wang Fang",
         "company": "Example Properties Ltd.",

@@ -33,7 +33,7 @@ from config.commands import Permission
 from config.errors import NotAllowed, RuleBroken
 from incidents import permissions
 from incidents.models import Incident, Severity
-from incidents.services import get_visible_incident, meet_deadlines_by_statement
+from incidents.services import get_visible_incident, meet_deadlines_by_statement, record_promise, update_interval
 from incidents.timeline import display_name, lock_incident, person, record
 from playbooks import templating
 from playbooks.models import Audience, CrisisKind, StatementPurpose, StatementTemplate
@@ -56,8 +56,6 @@ from .models import (
 MAX_TITLE = 200
 MAX_BODY = 20_000
 MAX_COMMENT = review.MAX_COMMENT
-# {{ next_update }}: when the audience will hear from us again, counted from drafting.
-NEXT_UPDATE_AFTER = timedelta(hours=2)
 
 
 # --- Who may ------------------------------------------------------------------------------------------
@@ -223,6 +221,31 @@ def _local(moment: datetime | None) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
+def _audience_name(code: str, language: str) -> str:
+    with translation.override(language):
+        return str(Audience(code).label)
+
+
+def _within(minutes: int, language: str) -> str:
+    """How soon, said the way a statement says it: the promise is counted from publishing, so it is
+    a span ("within 2 hours"), never a clock time computed while drafting."""
+    hours, rest = divmod(minutes, 60)
+    if language == TextLanguage.ZH:
+        return f"{hours}小时内" if not rest else f"{minutes}分钟内"
+    if not rest:
+        return f"within {hours} hour{'s' if hours != 1 else ''}"
+    return f"within {minutes} minutes"
+
+
+def promises_update(statement: Statement) -> bool:
+    """Whether the statement promised its audience a next update: its template said when."""
+    template = statement.template
+    return template is not None and any(
+        "{{ next_update }}" in text or "{{next_update}}" in text
+        for text in (template.title_zh, template.title_en, template.body_zh, template.body_en)
+    )
+
+
 def placeholder_values(incident: Incident, language: str, *, now: datetime | None = None) -> dict[str, str]:
     """The values of the documented placeholders (playbooks/FORMAT.md) for this incident, in the
     language of the text being drafted."""
@@ -247,7 +270,7 @@ def placeholder_values(incident: Incident, language: str, *, now: datetime | Non
         "detected_at": _local(incident.detected_at),
         "declared_at": _local(incident.declared_at),
         "now": _local(now),
-        "next_update": _local(now + NEXT_UPDATE_AFTER),
+        "next_update": _within(update_interval(incident), language),
         "commander": commander,
         "spokesperson": display_name(incident.spokesperson) or commander,
         "company": company,
@@ -510,6 +533,20 @@ def publish_statement(statement_id: int, *, by) -> Statement:
             % {"audience": statement.get_audience_display(), "title": statement.title, "id": statement.pk},
             evidence_ref=f"statement:{statement.pk}",
         )
+        if promises_update(statement):
+            # The statement told its audience when they will hear again: that is now our deadline,
+            # counted from this publication, met by the next statement published to them.
+            audience = {lang: _audience_name(statement.audience, lang) for lang in ("zh-hans", "en")}
+            record_promise(
+                incident,
+                by=by,
+                audience=statement.audience,
+                title_zh=f"下一次向{audience['zh-hans']}更新（声明 #{statement.pk} 中的承诺）",
+                title_en=f"Next update to {audience['en']} (promised in statement #{statement.pk})",
+                due_at=statement.published_at + timedelta(minutes=update_interval(incident)),
+                source=f"statement:{statement.pk}",
+                met_by_statement=True,
+            )
     return statement
 
 

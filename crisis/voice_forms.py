@@ -38,6 +38,8 @@ class StartDraftForm(forms.Form):
         for template in services.templates_for(incident):
             title, _body = services.fill_template(template, incident, language)  # as it will read
             label = f"{template.get_audience_display()} · {template.get_purpose_display()} · {title}"
+            if template.use_when:
+                label += " · " + str(_("use when: %(when)s") % {"when": template.use_when})
             if template.second_review:
                 label += " · " + str(_("needs a second review"))
             choices.append((template.pk, label))

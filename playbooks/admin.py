@@ -65,6 +65,7 @@ class StatementTemplateInline(FrozenWhenPublishedInline, admin.StackedInline):
     model = StatementTemplate
     fields = [
         ("order", "audience", "purpose", "second_review"),
+        ("use_when_zh", "use_when_en"),
         ("title_zh", "title_en"),
         ("body_zh", "body_en"),
     ]

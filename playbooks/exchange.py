@@ -95,6 +95,7 @@ def version_to_dict(version: PlaybookVersion) -> dict[str, Any]:
                 "title": _bi(t, "title"),
                 "body": _bi(t, "body"),
                 "second_review": t.second_review,
+                **({"use_when": _bi(t, "use_when")} if t.use_when_zh or t.use_when_en else {}),
             }
             for t in version.statement_templates.all()
         ],
@@ -408,7 +409,7 @@ def parse(text: str) -> _Parsed:
     templates = []
     for i, node in enumerate(r.sequence(top.get("statement_templates"), "statement_templates"), start=1):
         where = f"statement_templates[{i}]"
-        f = r.mapping(node, where, {"audience", "title", "body"}, {"purpose", "second_review"})
+        f = r.mapping(node, where, {"audience", "title", "body"}, {"purpose", "second_review", "use_when"})
         if f is None:
             continue
         item = {}
@@ -423,6 +424,8 @@ def parse(text: str) -> _Parsed:
                 item[f"{field}_zh"], item[f"{field}_en"] = zh, en
         if "second_review" in f:
             item["second_review"] = r.boolean(f["second_review"], f"{where}.second_review")
+        if "use_when" in f:
+            item["use_when_zh"], item["use_when_en"] = r.bilingual(f["use_when"], f"{where}.use_when", max_length=200)
         templates.append((node.start_mark.line + 1, item))
 
     qa = []

@@ -28,6 +28,9 @@ class CrisisKind(models.TextChoices):
     REGULATOR_INSPECTION = "regulator_inspection", _("Regulator inspection")
     ONLINE_OUTRAGE = "online_outrage", _("Online outrage")
     OWNER_PROTEST = "owner_protest", _("Owner protest")
+    DATA_BREACH = "data_breach", _("Personal-data breach")
+    CYBER_INCIDENT = "cyber_incident", _("Cyber-security incident")
+    CUSTOMER_DISPUTE = "customer_dispute", _("Customer dispute with financial loss")
     OTHER = "other", _("Other")
 
 
@@ -480,6 +483,10 @@ class StatementTemplate(VersionPart):
     second_review = models.BooleanField(
         _("needs a second reviewer"), default=False, help_text=_("E.g. legal, after the commander.")
     )
+    # Variants of one audience and purpose (injuries / deaths; the company at fault or not) say when
+    # each is the one to start from; the drafter sees it beside the title.
+    use_when_zh = models.CharField(_("use when (Chinese)"), max_length=200, blank=True)
+    use_when_en = models.CharField(_("use when (English)"), max_length=200, blank=True)
 
     class Meta(VersionPart.Meta):
         verbose_name = _("statement template")
@@ -491,6 +498,8 @@ class StatementTemplate(VersionPart):
     title = bilingual("title")
 
     body = bilingual("body")
+
+    use_when = bilingual("use_when")
 
 
 class QALine(VersionPart):

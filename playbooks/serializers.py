@@ -53,7 +53,7 @@ class DeadlineRuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = DeadlineRule
         fields = ["code", "audience", "title", "title_zh", "title_en", "due_in", "unit", "clock_starts_at",
-                  "remind_before_minutes", "escalate_to", "source", "met_by_statement"]  # fmt: skip
+                  "remind_before_minutes", "escalate_to", "source", "nature", "met_by_statement"]  # fmt: skip
 
 
 class StatementTemplateSerializer(serializers.ModelSerializer):
@@ -69,6 +69,9 @@ class StatementTemplateSerializer(serializers.ModelSerializer):
             "body_zh",
             "body_en",
             "second_review",
+            "use_when",
+            "use_when_zh",
+            "use_when_en",
         ]
 
 

@@ -24,6 +24,10 @@ from playbooks.models import (
 )
 from tests import factories
 
+def parse_slug(path: Path) -> str:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["playbook"]["slug"]
+
+
 SAMPLE = (Path(__file__).parent / "sample.yaml").read_text(encoding="utf-8")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -328,20 +332,13 @@ def test_the_declarer_may_pick_a_published_version(published, commander):
 # --- Default playbooks ----------------------------------------------------------------------------------
 
 
-def test_default_playbooks_load_idempotently_and_cover_every_kind():
-    assert len(default_files()) == 5
+def test_default_playbooks_load_idempotently():
+    # which kinds there are, and how they read: tests/playbooks/test_default_craft.py
     first = load_default_playbooks()
+    assert first == [parse_slug(path) for path in default_files()]
     count = PlaybookVersion.objects.count()
     assert load_default_playbooks() == first
     assert PlaybookVersion.objects.count() == count
-    kinds = set(Playbook.objects.filter(is_default=True).values_list("kind", flat=True))
-    assert kinds == {
-        "site_safety",
-        "mis_sold_unit",
-        "regulator_inspection",
-        "online_outrage",
-        "owner_protest",
-    }
     for playbook in Playbook.objects.all():
         version = playbook.published_version
         assert version is not None

@@ -13,6 +13,7 @@ from config.forms import SerializerForm
 from incidents.models import Role
 from incidents.serializers import (
     CommanderSerializer,
+    ConfirmSerializer,
     DeclareSerializer,
     MeetSerializer,
     NoteSerializer,
@@ -54,7 +55,8 @@ def _people(field: forms.ModelChoiceField, queryset, empty_label=None) -> None:
 
 class DeclareForm(SerializerForm):
     serializer_class = DeclareSerializer
-    fields_order = ("title", "kind", "severity", "location", "summary", "detected_at", "restricted", "commander")
+    fields_order = ("title", "kind", "severity", "location", "summary", "detected_at", "restricted", "triage",
+                    "commander")  # fmt: skip
     widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs) -> None:
@@ -89,6 +91,11 @@ class RoleForm(SerializerForm):
 class NoteForm(SerializerForm):
     serializer_class = NoteSerializer
     widgets = {"text": forms.Textarea(attrs={"rows": 2})}
+
+
+class ConfirmForm(SerializerForm):
+    serializer_class = ConfirmSerializer
+    widgets = {"note": forms.TextInput}
 
 
 class TransitionForm(SerializerForm):

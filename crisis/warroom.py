@@ -24,7 +24,7 @@ from incidents.alarms import FIRST_HOUR_AFTER
 from incidents.models import Deadline, Incident, RoleAssignment, Task, TimelineEntry
 
 from .complaint_views import complaints_panel_context
-from .forms import MeetForm, NoteForm, RoleForm, TaskForm, TransitionForm, WaiveForm
+from .forms import ConfirmForm, MeetForm, NoteForm, RoleForm, TaskForm, TransitionForm, WaiveForm
 from .service_calls import call_service, errors_as_messages, submit
 from .views import _incident_or_404
 from .voice_panel import voice_context
@@ -50,8 +50,15 @@ def _window(incident: Incident, before: int | None = None) -> list[TimelineEntry
 def header_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     labels = services.transition_labels()
     user = request.user
+    allowed = services.allowed_transitions(incident, user)
     return {
-        "transitions": [(name, labels.get(name, name)) for name in services.allowed_transitions(incident, user)],
+        # Confirming has its own form (when the company learned of it, the severity).
+        "transitions": [(name, labels.get(name, name)) for name in allowed if name != "confirm"],
+        "confirm_form": (
+            ConfirmForm(initial={"learned_at": timezone.localtime(incident.detected_at), "severity": incident.severity})
+            if "confirm" in allowed
+            else None
+        ),
         "may_change_command": permissions.may_change_command(user, incident) and incident.is_open,
         "first_hour_ends": incident.declared_at + FIRST_HOUR_AFTER,
     }
@@ -164,6 +171,18 @@ def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Status is now %(status)s.") % {"status": done.get_status_display()})
     else:
         messages.error(request, _("That request was not understood."))
+    return redirect("crisis:incident", pk=pk)
+
+
+@require_POST
+def incident_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    _incident_or_404(request, pk)
+    submit(
+        request,
+        ConfirmForm(request.POST),
+        partial(services.confirm_incident, pk, by=request.user),
+        _("Confirmed. The playbook's tasks and deadlines now run."),
+    )
     return redirect("crisis:incident", pk=pk)
 
 

@@ -24,6 +24,7 @@ from .notify import delivery as notify
 from .serializers import (
     AddDeadlineSerializer,
     CommanderSerializer,
+    ConfirmSerializer,
     DeadlineSerializer,
     DeclareSerializer,
     IncidentDetailSerializer,
@@ -123,6 +124,13 @@ class IncidentStep(Step):
 @extend_schema(request=TransitionSerializer, responses=IncidentDetailSerializer)
 class IncidentTransition(IncidentStep):
     may, body, service = policy.CHANGE_STATUS, TransitionSerializer, services.transition_incident
+
+
+@extend_schema(request=ConfirmSerializer, responses=IncidentDetailSerializer)
+class IncidentConfirm(IncidentStep):
+    """End triage: it happened (or stand it down with the transition `stand_down`)."""
+
+    may, body, service = policy.CHANGE_STATUS, ConfirmSerializer, services.confirm_incident
 
 
 @extend_schema(request=CommanderSerializer, responses=IncidentDetailSerializer)

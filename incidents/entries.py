@@ -9,8 +9,10 @@ their own kinds the same way.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NotRequired, TypedDict
 
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -28,6 +30,14 @@ def _status(code: str | None) -> str:
         return str(Status(code).label)
     except ValueError:
         return code or "?"
+
+
+def _moment(iso: Any) -> str:
+    """An ISO time from the data, as the reader's local time (the text of the data if it is not one)."""
+    try:
+        return timezone.localtime(datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return str(iso or "?")
 
 
 def _role(code: str | None) -> str:
@@ -106,10 +116,20 @@ class Declared(TypedDict):
     location: str
     playbook: PlaybookRef | None
     trigger: NotRequired[dict]
+    triage: NotRequired[bool]  # opened in triage: nothing of the playbook runs yet
 
 
 # "from" is a Python keyword: these two are declared the functional way.
 Transition = TypedDict("Transition", {"transition": str, "from": str, "to": str})
+
+
+class Confirmed(Transition):
+    """The end of triage ("confirm"): when the company learned of it, the confirmed severity, the
+    playbook that now runs."""
+
+    learned_at: NotRequired[str]
+    severity: NotRequired[int]
+    playbook: NotRequired[PlaybookRef | None]
 
 
 class Note(TypedDict):
@@ -193,6 +213,10 @@ class FirstHour(TypedDict):
 
 
 def _declared(d: dict[str, Any], text: str) -> str:
+    if d.get("triage"):
+        return _("Opened in triage: %(title)s — no legal clock runs until the commander confirms it happened") % {
+            "title": d.get("title", "")
+        }
     playbook = d.get("playbook")
     if playbook:
         name = playbook.get("name_zh") if (get_language() or "").startswith("zh") else playbook.get("name_en")
@@ -205,6 +229,10 @@ def _declared(d: dict[str, Any], text: str) -> str:
 
 
 def _transition(d: dict[str, Any], text: str) -> str:
+    if d.get("transition") == "confirm":
+        return _(
+            "Confirmed: it happened. The company learned of it at %(learned)s; the playbook's clocks run from then"
+        ) % {"learned": _moment(d.get("learned_at"))}
     return _("Status changed from %(from)s to %(to)s") % {"from": _status(d.get("from")), "to": _status(d.get("to"))}
 
 
@@ -253,7 +281,7 @@ def _first_hour(d: dict[str, Any], text: str) -> str:
 
 KINDS = (
     (EntryKind.DECLARED, _declared, Declared),
-    (EntryKind.TRANSITION, _transition, Transition),
+    (EntryKind.TRANSITION, _transition, Confirmed),
     (EntryKind.NOTE, _note, Note),
     (EntryKind.ROLE_ASSIGNED, _role_assigned, CommandChange),
     (EntryKind.ROLE_ENDED, _role_ended, RoleChange),

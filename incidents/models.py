@@ -33,6 +33,9 @@ class Severity(models.IntegerChoices):
 
 
 class Status(models.TextChoices):
+    # Opened by an escalation rule (or by hand) on a signal that something *may* have happened: the
+    # commander confirms it (then the playbook's clocks start) or stands it down.
+    TRIAGE = "triage", _("In triage")
     REPORTED = "reported", _("Reported")
     ACTIVE = "active", _("Active")
     CONTAINED = "contained", _("Contained")
@@ -41,7 +44,7 @@ class Status(models.TextChoices):
     STOOD_DOWN = "stood_down", _("Stood down")
 
 
-OPEN_STATUSES = (Status.REPORTED, Status.ACTIVE, Status.CONTAINED, Status.RESOLVED)
+OPEN_STATUSES = (Status.TRIAGE, Status.REPORTED, Status.ACTIVE, Status.CONTAINED, Status.RESOLVED)
 
 
 def _has_commander(incident: Incident) -> bool:
@@ -129,6 +132,17 @@ class Incident(FSMModelMixin, models.Model):
     # locks the row, checks, records the timeline and announces the change.
     @transition(
         field=status,
+        source=Status.TRIAGE,
+        target=Status.REPORTED,
+        permission=_directs_or_may_lead,
+        custom={"label": _("Confirm: it happened")},
+    )
+    def confirm(self) -> None:
+        """What the transition means is done by incidents.services.confirm_incident: the moment the
+        company learned of it becomes the detection time, and the playbook's clocks start."""
+
+    @transition(
+        field=status,
         source=Status.REPORTED,
         target=Status.ACTIVE,
         conditions=[_has_commander],
@@ -180,7 +194,7 @@ class Incident(FSMModelMixin, models.Model):
 
     @transition(
         field=status,
-        source=[Status.REPORTED, Status.ACTIVE],
+        source=[Status.TRIAGE, Status.REPORTED, Status.ACTIVE],
         target=Status.STOOD_DOWN,
         permission=_directs_or_may_lead,
         custom={"label": _("Stand down (false alarm)")},
@@ -189,7 +203,7 @@ class Incident(FSMModelMixin, models.Model):
         self.closed_at = timezone.now()
 
 
-TRANSITION_NAMES = ("activate", "contain", "resolve", "reopen", "close", "stand_down")
+TRANSITION_NAMES = ("confirm", "activate", "contain", "resolve", "reopen", "close", "stand_down")
 
 
 SINGLE_HOLDER_ROLES = (Role.COMMANDER, Role.SPOKESPERSON)

@@ -143,11 +143,35 @@ class DeclareSerializer(serializers.Serializer):
         allow_null=True,
         help_text=_("A published playbook version; by default the published one for the kind."),
     )
+    triage = serializers.BooleanField(
+        label=_("Open in triage"),
+        required=False,
+        default=False,
+        help_text=_(
+            "Something may have happened: no task, deadline or legal clock starts until the commander "
+            "confirms it happened."
+        ),
+    )
 
 
 class TransitionSerializer(serializers.Serializer):
     transition = serializers.ChoiceField(label=_("Step"), choices=TRANSITION_NAMES, source="name")
     note = _text(_("Note"))
+
+
+class ConfirmSerializer(serializers.Serializer):
+    """Ending triage: it happened."""
+
+    learned_at = MomentField(
+        label=_("The company learned of it at"),
+        required=False,
+        help_text=_(
+            "Legal clocks such as the one-hour report run from this moment. Left out: when the signal "
+            "came in (e.g. the complaint's receipt)."
+        ),
+    )
+    severity = serializers.ChoiceField(label=_("Confirmed severity"), choices=Severity.choices, required=False)
+    note = _text(_("What is known"))
 
 
 class CommanderSerializer(serializers.Serializer):

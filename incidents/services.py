@@ -49,6 +49,7 @@ from .models import (
     Role,
     RoleAssignment,
     Severity,
+    Status,
     Task,
     TaskState,
     TimelineEntry,
@@ -136,13 +137,19 @@ def declare_incident(
     commander=None,
     playbook_version: PlaybookVersion | None = None,
     trigger: dict[str, Any] | None = None,
+    triage: bool = False,
 ) -> Incident:
     """Declare an incident: its clock starts now. It pins the published playbook version for its
     kind (or the one given), whose steps become tasks and whose rules become deadlines. Optionally
     name its commander at once.
 
     `trigger` describes an escalation rule that declares the incident on `by`'s behalf (a complaint
-    logged by anyone may open one): the admins who wrote the rule authorised it."""
+    logged by anyone may open one): the admins who wrote the rule authorised it.
+
+    `triage` opens it on a signal that something *may* have happened (a complaint about a risk of
+    injury, a journalist asking): the playbook is pinned but nothing of it runs — no task, no
+    deadline, no statutory clock, no first-hour report — until the commander confirms it
+    (confirm_incident) or stands it down."""
     if trigger is None:
         policy.DECLARE.check(by)
     now = timezone.now()
@@ -184,21 +191,10 @@ def declare_incident(
             detected_at=detected_at,
             declared_at=now,
             playbook_version=playbook_version,
+            status=Status.TRIAGE if triage else Status.REPORTED,
         )
         incident = lock_incident(incident.pk)
-        tasks, deadlines = _run_playbook(incident) if playbook_version else (0, 0)
-        alarms.plan_incident(incident)
-        playbook = None
-        if playbook_version is not None:
-            playbook = {
-                "id": playbook_version.pk,
-                "slug": playbook_version.playbook.slug,
-                "version": playbook_version.number,
-                "name_zh": playbook_version.playbook.name_zh,
-                "name_en": playbook_version.playbook.name_en,
-                "tasks": tasks,
-                "deadlines": deadlines,
-            }
+        playbook = None if triage else _start_playbook(incident)
         record(
             incident,
             EntryKind.DECLARED,
@@ -211,10 +207,85 @@ def declare_incident(
                 "location": location,
                 "playbook": playbook,
                 **({"trigger": trigger} if trigger else {}),
+                **({"triage": True} if triage else {}),
             },
         )
         if commander is not None:
             _take_command(incident, by=by, to=commander, briefing="")
+    return incident
+
+
+def _start_playbook(incident: Incident) -> dict[str, Any] | None:
+    """The pinned playbook's steps become tasks and its rules deadlines; their alarms and the
+    first-hour report are planned. What the timeline says of it (None without a playbook)."""
+    version = incident.playbook_version
+    tasks, deadlines = _run_playbook(incident) if version else (0, 0)
+    alarms.plan_incident(incident)
+    if version is None:
+        return None
+    return {
+        "id": version.pk,
+        "slug": version.playbook.slug,
+        "version": version.number,
+        "name_zh": version.playbook.name_zh,
+        "name_en": version.playbook.name_en,
+        "tasks": tasks,
+        "deadlines": deadlines,
+    }
+
+
+def confirm_incident(
+    incident_id: int, *, by, learned_at: datetime | None = None, severity: int | None = None, note: str = ""
+) -> Incident:
+    """Triage ends: it happened. The moment the company learned of it (which may be when the
+    complaint was received — the default) becomes the detection time, from which statutory
+    clocks such as the one-hour report run; the crisis is declared now, and the pinned playbook's
+    tasks and deadlines start. The severity is confirmed or corrected."""
+    note = _clean_text(note, "note", required=False)
+    errors: dict[str, str] = {}
+    if severity is not None and severity not in Severity.values:
+        errors["severity"] = _("Severity must be 1 (most severe) to 4.")
+    now = timezone.now()
+    if learned_at is not None:
+        if error := moment_error(learned_at):
+            errors["learned_at"] = error
+        elif learned_at > now + DETECTION_SKEW:
+            errors["learned_at"] = _("The company cannot have learned of it in the future.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        incident = _locked(incident_id, by)
+        spec = next(t for t in incident.get_all_status_transitions() if t.name == "confirm")
+        if not spec.has_perm(incident, by):
+            raise policy.CHANGE_STATUS.refused(by, incident)
+        if not can_proceed(incident.confirm):
+            raise RuleBroken(
+                _("Only an incident in triage can be confirmed; this one is %(status)s.")
+                % {"status": incident.get_status_display()},
+                status=incident.status,
+                allowed_transitions=allowed_transitions(incident, by),
+            )
+        before = incident.status
+        incident.confirm()
+        incident.detected_at = learned_at or incident.detected_at
+        incident.declared_at = now
+        incident.severity = severity or incident.severity
+        incident.save()
+        playbook = _start_playbook(incident)
+        record(
+            incident,
+            EntryKind.TRANSITION,
+            actor=by,
+            text=note,
+            data={
+                "transition": "confirm",
+                "from": before,
+                "to": incident.status,
+                "learned_at": incident.detected_at.isoformat(),
+                "severity": incident.severity,
+                "playbook": playbook,
+            },
+        )
     return incident
 
 
@@ -270,6 +341,8 @@ def transition_incident(incident_id: int, *, by, name: str, note: str = "") -> I
     """Move the incident through its lifecycle (see Incident's transitions for who and when)."""
     if name not in TRANSITION_NAMES:
         raise ValidationError({"transition": _("Unknown transition “%(name)s”.") % {"name": name}})
+    if name == "confirm":  # as learned when triage began, at the severity the rule guessed
+        return confirm_incident(incident_id, by=by, note=note)
     note = _clean_text(note, "note", required=False)
     with transaction.atomic():
         incident = _locked(incident_id, by)

@@ -35,7 +35,7 @@ PLACEHOLDERS: dict[str, str] = {
 # A gap to fill by hand: 【…】 (full-width brackets, as Chinese templates mark them) or [ … ] in
 # English text. Templates keep what only a person can know — facts to confirm, names, numbers — as
 # gaps; a text that still has one is not finished, and nothing unfinished is published.
-_GAP = re.compile(r"【[^】]*】|【[^】]*$|\[[^\[\]\n]{1,120}\]")
+_GAP = re.compile(r"【[^】]*】|【[^】]*$|\[[^\[\]\n]{1,300}\]")
 
 # Anything between double braces, so that typos like {{ Title }} or {{ title.upper }} are caught.
 _HOLE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)

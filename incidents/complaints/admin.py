@@ -48,6 +48,7 @@ class EscalationRuleForm(forms.ModelForm):
             "trigger",
             "crisis_kind",
             "severity",
+            "opens_in_triage",
             "vip_flags",
             "threshold",
             "window_hours",
@@ -59,7 +60,8 @@ class EscalationRuleAdmin(admin.ModelAdmin):
     """When a complaint opens an incident: admins edit these; the first enabled match decides."""
 
     form = EscalationRuleForm
-    list_display = ["order", "name", "trigger", "crisis_kind", "severity", "threshold", "window_hours", "enabled"]
+    list_display = ["order", "name", "trigger", "crisis_kind", "severity", "opens_in_triage", "threshold",
+                    "window_hours", "enabled"]  # fmt: skip
     list_display_links = ["name"]
     list_editable = ["enabled"]
     list_filter = ["trigger", "enabled", "crisis_kind"]

@@ -6,7 +6,7 @@ create them with these functions, which take the model class (a migration's hist
 from __future__ import annotations
 
 DEFAULT_RULES = [
-    # order, trigger, zh, en, crisis kind, severity, vip flags
+    # order, trigger, zh, en, crisis kind, severity, vip flags, opens in triage
     (
         10,
         "injury",
@@ -15,9 +15,11 @@ DEFAULT_RULES = [
         "site_safety",
         2,
         [],
+        True,  # a risk of injury is not yet an accident: no one-hour report until confirmed
     ),
-    (20, "mass", "业主群体投诉", "Owners complaining together", "owner_protest", 2, []),
-    (30, "online", "投诉在网上发酵", "Complaint spreading online", "online_outrage", 2, []),
+    # Owners acting together and a complaint already spreading online are public already.
+    (20, "mass", "业主群体投诉", "Owners complaining together", "owner_protest", 2, [], False),
+    (30, "online", "投诉在网上发酵", "Complaint spreading online", "online_outrage", 2, [], False),
     (
         40,
         "vip",
@@ -26,6 +28,7 @@ DEFAULT_RULES = [
         "online_outrage",
         3,
         ["media_reporter", "government_official", "public_figure"],
+        True,  # a local dispute stays local (内紧外松) until the commander decides
     ),
     (
         50,
@@ -35,6 +38,7 @@ DEFAULT_RULES = [
         "owner_protest",
         3,
         [],
+        True,
     ),
 ]
 
@@ -43,8 +47,11 @@ def create_default_rules(escalation_rule_model) -> int:
     """The default rules, unless there are rules already. Returns how many it created."""
     if escalation_rule_model.objects.exists():
         return 0
-    for order, trigger, zh, en, kind, severity, flags in DEFAULT_RULES:
+    # An older migration's model has no triage field yet; the migration that adds it sets it.
+    has_triage = any(f.name == "opens_in_triage" for f in escalation_rule_model._meta.get_fields())
+    for order, trigger, zh, en, kind, severity, flags, triage in DEFAULT_RULES:
         escalation_rule_model.objects.create(
+            **({"opens_in_triage": triage} if has_triage else {}),
             order=order,
             trigger=trigger,
             name_zh=zh,
@@ -64,3 +71,9 @@ def create_default_time_limits(profile_model) -> bool:
         return False
     profile_model.objects.create(name="默认时限 Default time limits", in_force=True)
     return True
+
+
+def set_default_triage(escalation_rule_model) -> None:
+    """Rules made before triage existed: the triggers that are public already do not triage."""
+    public_already = {trigger for _o, trigger, *_rest, triage in DEFAULT_RULES if not triage}
+    escalation_rule_model.objects.filter(trigger__in=public_already).update(opens_in_triage=False)

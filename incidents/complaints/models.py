@@ -483,6 +483,17 @@ class EscalationRule(models.Model):
     severity = models.PositiveSmallIntegerField(
         _("severity"), default=3, validators=[MinValueValidator(1), MaxValueValidator(4)]
     )
+    # A complaint is a signal, not a confirmed crisis: a *risk* of injury is not an accident, a
+    # journalist asking is not a story, a wave is not a scandal. In triage no statutory clock and
+    # no automatic first-hour statement starts (内紧外松) until the commander decides.
+    opens_in_triage = models.BooleanField(
+        _("opens in triage"),
+        default=True,
+        help_text=_(
+            "The incident opens in triage: nothing of its playbook runs until the commander confirms it "
+            "happened (legal clocks then run from when the company learned of it) or stands it down."
+        ),
+    )
     vip_flags = models.JSONField(
         _("VIP flags that trigger"), default=list, blank=True, help_text=_("Only for the VIP trigger.")
     )

@@ -107,6 +107,7 @@ def _escalate(
             location=complaint.project,
             detected_at=complaint.received_at,
             trigger=trigger,
+            triage=rule.opens_in_triage,
         )
         if latch is not None:
             latch.incident = incident

@@ -207,6 +207,7 @@ class EscalationRuleSerializer(ModelSerializer):
             "order",
             "crisis_kind",
             "severity",
+            "opens_in_triage",
             "vip_flags",
             "threshold",
             "window_hours",

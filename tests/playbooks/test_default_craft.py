@@ -18,16 +18,19 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-GAP = re.compile(r"【[^】]*】|\[[^\[\]\n]{1,120}\]")
+GAP = re.compile(r"【[^】]*】|\[[^\[\]\n]{1,300}\]")
 
 # Words seed 001 and the trade's own guides forbid in what customers hear, and promises no one can
 # keep: an outcome guaranteed, authority disclaimed, a "but" after an apology.
 FORBIDDEN_ZH = ("但是", "需要与经理协商", "无权", "依法得到保障", "一定会", "保证", "初步声明", "绝不会")
 FORBIDDEN_EN = (" but ", "guarantee", "rest assured", "not authorised to", "preliminary statement")
 # An action is something someone did: a template may only offer it as a gap to confirm.
-ACTION_CLAIMS_ZH = re.compile(r"已(?:第一时间)?(?:向|安排|派|送|报告|启动|成立|联系|通知|暂停|封闭|停工|配合)")
+ACTION_CLAIMS_ZH = re.compile(
+    r"已经?(?:第一时间)?(?:向|与|安排|派|送|报告|启动|成立|联系|通知|暂停|停止|封闭|封存|锁定|停工|配合)"
+)
 ACTION_CLAIMS_EN = re.compile(
-    r"\bwe have (?:already )?(?:reported|informed|notified|sent|arranged|assigned|suspended|closed|contacted)\b",
+    r"\bwe have (?:already )?(?:reported|informed|notified|sent|arranged|assigned|suspended|stopped|closed|sealed|"
+    r"locked|contacted)\b",
     re.IGNORECASE,
 )
 
@@ -98,16 +101,17 @@ def test_actions_taken_are_gaps_to_confirm_never_facts_in_a_template(defaults):
 def test_apologies_are_in_the_first_person(defaults):
     for slug, version in defaults.items():
         for where, language, text in _texts(version):
-            if language == "zh" and re.search(r"歉", text):
-                assert re.search(r"我们|我公司|我司", text), (slug, where)
-            if language == "en" and re.search(r"apolog", text, re.IGNORECASE):
-                assert re.search(r"\bwe\b", text, re.IGNORECASE), (slug, where)
+            for sentence in re.split(r"[。！？!?\n]|\. ", text):
+                if language == "zh" and "歉" in sentence:
+                    assert re.search(r"我们|我公司|我司|我", sentence), (slug, where, sentence)
+                if language == "en" and re.search(r"apolog", sentence, re.IGNORECASE):
+                    assert re.search(r"\b(we|I)\b", sentence, re.IGNORECASE), (slug, where, sentence)
 
 
 def test_public_statements_are_situation_reports_not_preliminary_statements(defaults):
     for slug, version in defaults.items():
         for t in version.statement_templates.filter(audience__in=("public", "media")):
-            assert re.search(r"情况通报|情况说明|说明|通报|回应|致歉|答复|答记者问|告知", t.title_zh), (slug, t.title_zh)
+            assert re.search(r"情况|说明|通报|回应|致歉|答复|答记者问|告知", t.title_zh), (slug, t.title_zh)
 
 
 def test_variants_of_one_audience_and_purpose_say_when_to_use_each(defaults):

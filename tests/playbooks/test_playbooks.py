@@ -24,6 +24,7 @@ from playbooks.models import (
 )
 from tests import factories
 
+
 def parse_slug(path: Path) -> str:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["playbook"]["slug"]
 

@@ -17,6 +17,7 @@ from incidents.serializers import (
     DeclareSerializer,
     MeetSerializer,
     NoteSerializer,
+    PromiseSerializer,
     RoleSerializer,
     TaskUpdateSerializer,
     TransitionSerializer,
@@ -93,6 +94,11 @@ class NoteForm(SerializerForm):
     widgets = {"text": forms.Textarea(attrs={"rows": 2})}
 
 
+class PromiseForm(SerializerForm):
+    serializer_class = PromiseSerializer
+    widgets = {"promise": forms.TextInput}
+
+
 class ConfirmForm(SerializerForm):
     serializer_class = ConfirmSerializer
     widgets = {"note": forms.TextInput}
@@ -111,6 +117,13 @@ class TaskForm(SerializerForm):
 
 class MeetForm(SerializerForm):
     serializer_class = MeetSerializer
+
+
+class ReportForm(MeetForm):
+    """Meeting a report to an authority: how it was made, to whom, who took it, when."""
+
+    fields_order = ("channel", "authority", "received_by", "reported_at", "evidence")
+    widgets = {"evidence": forms.TextInput}
 
 
 class WaiveForm(SerializerForm):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("incidents/<int:pk>/timeline/", warroom.timeline_page, name="timeline"),
     path("incidents/<int:pk>/transition/", warroom.incident_transition, name="transition"),
     path("incidents/<int:pk>/confirm/", warroom.incident_confirm, name="confirm"),
+    path("incidents/<int:pk>/promises/", warroom.incident_promise, name="promise"),
     path("incidents/<int:pk>/notes/", warroom.incident_note, name="note"),
     path("incidents/<int:pk>/roles/", warroom.incident_role, name="role"),
     path("incidents/<int:pk>/roles/<int:assignment_id>/end/", warroom.role_end, name="role-end"),

@@ -21,10 +21,21 @@ from django.views.decorators.http import require_POST
 
 from incidents import permissions, policy, services, timeline
 from incidents.alarms import FIRST_HOUR_AFTER
-from incidents.models import Deadline, Incident, RoleAssignment, Task, TimelineEntry
+from incidents.models import Deadline, Incident, ReportChannel, RoleAssignment, Task, TimelineEntry
+from playbooks.models import Audience, DeadlineNature
 
 from .complaint_views import complaints_panel_context
-from .forms import ConfirmForm, MeetForm, NoteForm, RoleForm, TaskForm, TransitionForm, WaiveForm
+from .forms import (
+    ConfirmForm,
+    MeetForm,
+    NoteForm,
+    PromiseForm,
+    ReportForm,
+    RoleForm,
+    TaskForm,
+    TransitionForm,
+    WaiveForm,
+)
 from .service_calls import call_service, errors_as_messages, submit
 from .views import _incident_or_404
 from .voice_panel import voice_context
@@ -65,9 +76,20 @@ def header_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
 
 
 def deadlines_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    deadlines = list(Deadline.objects.filter(incident=incident).select_related("met_by").order_by("due_at", "pk"))
+    may_meet = incident.is_open and policy.MEET_DEADLINE(request.user, incident)
+    for deadline in deadlines:
+        # A report to an authority is met by reporting (usually a call): its form asks how, to
+        # which authority, who took it and when. Other deadlines are met with a line of evidence.
+        deadline.report_form = (
+            ReportForm(auto_id=f"d{deadline.pk}-%s", initial={"channel": ReportChannel.PHONE})
+            if may_meet and deadline.audience == Audience.REGULATOR and deadline.nature == DeadlineNature.DUTY
+            else None
+        )
     return {
-        "deadlines": list(Deadline.objects.filter(incident=incident).select_related("met_by").order_by("due_at", "pk")),
-        "may_meet": incident.is_open and policy.MEET_DEADLINE(request.user, incident),
+        "deadlines": deadlines,
+        "may_meet": may_meet,
+        "promise_form": PromiseForm(auto_id="promise-%s") if policy.RECORD_PROMISE(request.user, incident) else None,
     }
 
 
@@ -187,6 +209,18 @@ def incident_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+def incident_promise(request: HttpRequest, pk: int) -> HttpResponse:
+    _incident_or_404(request, pk)
+    submit(
+        request,
+        PromiseForm(request.POST),
+        partial(services.record_promised, pk, by=request.user),
+        _("Promise recorded: it is now a deadline."),
+    )
+    return _after_action(request, pk, "deadlines", "#panel-deadlines")
+
+
+@require_POST
 def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
     _incident_or_404(request, pk)
     form = NoteForm(request.POST)
@@ -227,9 +261,12 @@ def task_update(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
 def deadline_update(request: HttpRequest, pk: int, deadline_id: int) -> HttpResponse:
     _incident_or_404(request, pk)
     get_object_or_404(Deadline, pk=deadline_id, incident_id=pk)
-    # One text box, two commands: the button pressed says which, and the text is its input.
+    # One text box, two commands: the button pressed says which, and the text is its input. A
+    # report to an authority posts the whole report (channel, authority, officer, minute).
     text = request.POST.get("text", "")
-    if request.POST.get("action") == "waive":
+    if "channel" in request.POST:
+        form, service = ReportForm(request.POST), services.meet_deadline
+    elif request.POST.get("action") == "waive":
         form, service = WaiveForm({"reason": text}), services.waive_deadline
     else:
         form, service = MeetForm({"evidence": text}), services.meet_deadline

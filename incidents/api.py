@@ -33,6 +33,7 @@ from .serializers import (
     MoveSerializer,
     NoteSerializer,
     NotificationSerializer,
+    PromiseSerializer,
     RoleSerializer,
     TaskSerializer,
     TaskUpdateSerializer,
@@ -131,6 +132,19 @@ class IncidentConfirm(IncidentStep):
     """End triage: it happened (or stand it down with the transition `stand_down`)."""
 
     may, body, service = policy.CHANGE_STATUS, ConfirmSerializer, services.confirm_incident
+
+
+@extend_schema(request=PromiseSerializer, responses={201: DeadlineSerializer})
+class IncidentPromises(Step):
+    """Record a promise made in the company's name: it becomes a deadline."""
+
+    may, body, service = policy.RECORD_PROMISE, PromiseSerializer, services.record_promised
+
+    def target(self, request: Request, pk: int) -> Incident:
+        return services.get_visible_incident(pk, request.user)
+
+    def answer(self, request: Request, pk: int, result: Any) -> Response:
+        return Response(DeadlineSerializer(result).data, status=201)
 
 
 @extend_schema(request=CommanderSerializer, responses=IncidentDetailSerializer)

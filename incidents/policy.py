@@ -55,6 +55,12 @@ MEET_DEADLINE = Permission(
     lambda user, incident: permissions.directs(user, incident) or holds_role(user, incident),
     _("Only the commander, an admin or someone with a role in this incident may do this."),
 )
+# A promise is made by whoever speaks for the company in this incident; the commander may record one
+# made by anyone.
+RECORD_PROMISE = Permission(
+    lambda user, incident: permissions.directs(user, incident) or holds_role(user, incident),
+    _("Only the commander, an admin or someone with a role in this incident may record a promise."),
+)
 WAIVE_DEADLINE = Permission(_directs, _("Only the commander or an admin may waive a deadline."))
 ADD_DEADLINE = Permission(_directs, _("Only the commander or an admin may add a deadline."))
 MOVE_DEADLINE = Permission(_directs, _("Only the commander or an admin may move a deadline."))

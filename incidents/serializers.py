@@ -261,6 +261,16 @@ class MeetSerializer(serializers.Serializer):
     )
 
 
+class PromiseSerializer(serializers.Serializer):
+    """A promise made in the company's name — a meeting date given to owners, a written answer by
+    Friday — recorded so that it becomes our own deadline."""
+
+    audience = serializers.ChoiceField(label=_("Made to"), choices=Audience.choices)
+    promise = _text(_("What was promised"), required=True, max_length=200)
+    to_whom = _text(_("To whom"), max_length=200, help_text=_("E.g. the owners' representatives of Block 3."))
+    due_at = MomentField(label=_("Promised for"))
+
+
 class WaiveSerializer(serializers.Serializer):
     reason = _text(_("Reason"), required=True)
 

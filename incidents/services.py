@@ -755,6 +755,43 @@ def record_promise(
     return deadline
 
 
+def record_promised(
+    incident_id: int, *, by, audience: str, promise: str, due_at: datetime, to_whom: str = ""
+) -> Deadline:
+    """Someone promised something in the company's name — a meeting with the owners on Saturday, a
+    written answer by Friday. Recorded, it becomes our own deadline: reminded before, escalated to
+    the commander and spokesperson if it passes unkept (a broken promise is a new crisis)."""
+    errors: dict[str, str] = {}
+    if audience not in Audience.values:
+        errors["audience"] = _("Unknown audience.")
+    promise, promise_error = text_error(promise, required=True, max_length=200)
+    to_whom, to_whom_error = text_error(to_whom, required=False, max_length=200)
+    for field, error in (("promise", promise_error), ("to_whom", to_whom_error)):
+        if error:
+            errors[field] = error
+    if error := moment_error(due_at):
+        errors["due_at"] = error
+    elif due_at < timezone.now() - DETECTION_SKEW:
+        errors["due_at"] = _("A promise is for a time still to come.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        incident = _locked(incident_id, by)
+        policy.RECORD_PROMISE.check(by, incident)
+        require_open(incident)
+        title = f"{promise} — {to_whom}" if to_whom else promise
+        return record_promise(
+            incident,
+            by=by,
+            audience=audience,
+            title_zh=title,
+            title_en=title,
+            due_at=due_at,
+            source=_("Promised by %(name)s") % {"name": display_name(by)},
+            met_by_statement=False,
+        )
+
+
 def waive_deadline(deadline_id: int, *, by, reason: str) -> Deadline:
     reason = _clean_text(reason, "reason", required=True)
     deadline = Deadline.objects.get(pk=deadline_id)

@@ -6,6 +6,7 @@ urlpatterns = [
     path("incidents/", api.IncidentListCreate.as_view(), name="incident-list"),
     path("incidents/<int:pk>/", api.IncidentDetail.as_view(), name="incident-detail"),
     path("incidents/<int:pk>/transition/", api.IncidentTransition.as_view(), name="incident-transition"),
+    path("incidents/<int:pk>/promises/", api.IncidentPromises.as_view(), name="incident-promises"),
     path("incidents/<int:pk>/confirm/", api.IncidentConfirm.as_view(), name="incident-confirm"),
     path("incidents/<int:pk>/commander/", api.IncidentCommander.as_view(), name="incident-commander"),
     path("incidents/<int:pk>/roles/", api.IncidentRoles.as_view(), name="incident-roles"),

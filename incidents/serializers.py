@@ -268,7 +268,7 @@ class PromiseSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(label=_("Made to"), choices=Audience.choices)
     promise = _text(_("What was promised"), required=True, max_length=200)
     to_whom = _text(_("To whom"), max_length=200, help_text=_("E.g. the owners' representatives of Block 3."))
-    due_at = MomentField(label=_("Promised for"))
+    due_at = MomentField(label=_("Promised for"), help_text=_("The date and time given to them."))
 
 
 class WaiveSerializer(serializers.Serializer):

@@ -72,6 +72,8 @@ def scene():
     import_text(SAMPLE, publish=True)
     commander = factories.commander_user(username="zhangwei", first_name="张伟")
     pr = factories.pr_user(username="wangfang", first_name="王芳")
+    # Real names run long; the role picker lists this one and must still fit a phone.
+    factories.UserFactory(username="duty-north-gate", first_name="欧阳明远 Ouyang Mingyuan (night duty, north gate)")
     incident = factories.declare(
         commander,
         commander=commander,
@@ -116,6 +118,10 @@ def test_two_people_in_one_room_see_each_others_actions_within_two_seconds(brows
     phone.goto(f"{a.url}/incidents/{incident.pk}/")
     expect(phone.locator("#timeline")).to_contain_text("回执号 A-0042")
     shoot(phone, "warroom-phone")
+    # Nothing wider than the phone: no sideways scrolling on the war room or the board.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.goto(f"{a.url}/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def test_a_dropped_connection_resumes_and_shows_what_it_missed(browser, asgi_servers, scene):

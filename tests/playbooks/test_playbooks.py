@@ -1,3 +1,4 @@
+import io
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -376,3 +377,24 @@ def test_playbook_api(api, published, responder):
     assert detail["deadline_rules"][0]["remind_before_minutes"] == [30, 10]
     assert client.get("/api/playbooks/99999/").status_code == 404
     assert client.post("/api/playbooks/", {}, format="json").status_code == 405
+
+
+def test_upgrading_publishes_a_corrected_default_and_keeps_what_it_replaces():
+    load_default_playbooks()
+    site = Playbook.objects.get(slug="site-safety")
+    first = site.published_version
+    # An installation from before the correction: the casualty window was a duty due on day 30.
+    draft = services.clone_to_draft(first)
+    draft.deadline_rules.filter(code="casualty-change-report").update(nature="duty")
+    old = services.publish(draft)
+    load_default_playbooks()  # without --upgrade an existing playbook is left alone
+    assert Playbook.objects.get(slug="site-safety").published_version == old
+    call_command("load_defaults", "--upgrade", stdout=io.StringIO())
+    current = Playbook.objects.get(slug="site-safety").published_version
+    assert current.number == old.number + 1
+    assert current.deadline_rules.get(code="casualty-change-report").nature == "watch"
+    old.refresh_from_db()
+    assert old.state == VersionState.RETIRED
+    counts = PlaybookVersion.objects.count()
+    call_command("load_defaults", "--upgrade", stdout=io.StringIO())  # unchanged: nothing new
+    assert PlaybookVersion.objects.count() == counts

@@ -233,6 +233,8 @@ class TaskUpdateSerializer(serializers.Serializer):
 
 class DeadlineSerializer(ModelSerializer):
     title = serializers.CharField(read_only=True)
+    # Declared so the schema says what the row holds: blank until a report meets the deadline.
+    met_channel = serializers.ChoiceField(choices=ReportChannel.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Deadline

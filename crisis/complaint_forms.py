@@ -7,9 +7,11 @@ import uuid
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import SerializerForm
 from incidents.complaints import services
 from incidents.complaints.models import (
     ComplaintCategory,
@@ -18,8 +20,17 @@ from incidents.complaints.models import (
     Complexity,
     CustomerWants,
     ReplyMethod,
+    ReportClass,
     VipFlag,
 )
+from incidents.complaints.serializers import (
+    ComplainedAboutSerializer,
+    ExtendSerializer,
+    ReplyConfirmSerializer,
+    ReplyTextSerializer,
+)
+
+from .forms import person_label
 
 MAX_TEXT = services.MAX_TEXT
 BLANK = [("", "—")]
@@ -33,6 +44,15 @@ def _text(label, *, rows: int = 3, required: bool = False, help_text: str = "", 
         widget=forms.Textarea(attrs={"rows": rows}),
         help_text=help_text,
     )
+
+
+def _staff_field(field: forms.ModelChoiceField, empty_label) -> forms.ModelChoiceField:
+    """Active people by name; the service checks whoever is sent all the same."""
+    field.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+    field.label_from_instance = person_label
+    field.empty_label = empty_label
+    field.required = False
+    return field
 
 
 def _accepted_types() -> str:
@@ -98,6 +118,12 @@ class IntakeForm(forms.Form):
     injury_risk = forms.BooleanField(label=_("Risk of injury, fire, accident or health harm"), required=False)
     online_spread = forms.BooleanField(label=_("Spreading online"), required=False)
     mass_complaint = forms.BooleanField(label=_("Mass complaint (owners acting together)"), required=False)
+    complained_about = forms.ModelChoiceField(
+        label=_("Staff member complained about"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        help_text=_("If the complaint is about one of us: they are kept off the case."),
+    )
     attachment = AttachmentField(label=_("Attachment"), required=False)
     # One key per rendering of the form: a double-click or a resubmitted page logs one complaint.
     form_key = forms.CharField(max_length=200, required=False, widget=forms.HiddenInput)
@@ -106,6 +132,7 @@ class IntakeForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("form_key", uuid.uuid4().hex)
+        _staff_field(self.fields["complained_about"], _("— nobody in particular —"))
         self.fields["attachment"].help_text = gettext(
             "Optional: a photo, a letter, a recording (at most %(mb)d MB)."
         ) % {"mb": settings.CRISIS_COMPLAINT_MAX_ATTACHMENT_BYTES // 2**20}
@@ -115,6 +142,8 @@ class IntakeForm(forms.Form):
         data = dict(self.cleaned_data)
         data.pop("attachment", None)
         data.pop("form_key", None)
+        person = data.pop("complained_about", None)
+        data["complained_about"] = person.pk if person is not None else None
         return data
 
 
@@ -179,6 +208,29 @@ class FollowUpForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=MAX_TEXT, required=False)
 
 
+class CloseForm(forms.Form):
+    """Closing reports to the supervisor (LASTR's "report"): category 1 orally, category 2 in writing."""
+
+    report_class = forms.TypedChoiceField(
+        label=_("Report to the supervisor"),
+        choices=ReportClass.choices,
+        coerce=int,
+        empty_value=None,
+        required=False,  # the service asks for it (when the complaint can close), beside the field
+        widget=forms.RadioSelect,
+    )
+    reported_to = forms.CharField(
+        label=_("Reported to"),
+        max_length=200,
+        required=False,
+        help_text=_("Who was told (required for a category 1, oral report)."),
+    )
+    report_text = _text(
+        _("Written report"), rows=4, help_text=_("The report to the level above (required for category 2).")
+    )
+    note = forms.CharField(label=_("Note"), max_length=MAX_TEXT, required=False)
+
+
 class DisputeForm(forms.Form):
     reason = _text(_("What the customer does not accept"), rows=2, required=True)
     outside_body = forms.CharField(
@@ -197,7 +249,7 @@ STEP_FORMS: dict[str, type[forms.Form]] = {
     "agree": NoteForm,
     "implement": NoteForm,
     "follow_up": FollowUpForm,
-    "close": NoteForm,
+    "close": CloseForm,
     "dispute": DisputeForm,
 }
 
@@ -219,10 +271,48 @@ class ReplyForm(forms.Form):
     )
     urgent = forms.BooleanField(label=_("Urgent, or the customer asked for this time"), required=False)
     promised = _text(_("What we promise to tell the customer"), rows=2)
+    text = _text(
+        _("Text of the written reply"),
+        rows=4,
+        help_text=_("Letter or fax only: it goes once a business manager has confirmed this text."),
+    )
 
 
 class ReplyGivenForm(forms.Form):
     given = _text(_("Reply given"), rows=2, required=True)
+
+
+class ReplySentForm(forms.Form):
+    """A written reply goes with its confirmed text: recording it sent asks for nothing more."""
+
+
+def reply_given_form(reply, data=None, **kwargs) -> forms.Form:
+    form_class = ReplySentForm if reply.needs_confirmation else ReplyGivenForm
+    return form_class(data, prefix=f"given-{reply.pk}", **kwargs)
+
+
+class ReplyTextForm(SerializerForm):
+    serializer_class = ReplyTextSerializer
+    widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+
+
+class ReplyConfirmForm(SerializerForm):
+    serializer_class = ReplyConfirmSerializer
+    widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+
+
+class ComplainedAboutForm(SerializerForm):
+    serializer_class = ComplainedAboutSerializer
+    widgets = {"note": forms.TextInput}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _staff_field(self.fields["user"], _("— nobody in particular —"))
+
+
+class ExtendForm(SerializerForm):
+    serializer_class = ExtendSerializer
+    widgets = {"reason": forms.Textarea(attrs={"rows": 2})}
 
 
 class AttachmentForm(forms.Form):

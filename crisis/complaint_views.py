@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import RuleBroken
 from incidents import permissions
-from incidents.complaints import access, services
+from incidents.complaints import access, ladder, services
 from incidents.complaints.models import (
     DISPUTABLE_STATES,
     TOP_INTERNAL_LEVEL,
@@ -42,18 +42,24 @@ from incidents.complaints.models import (
     ComplaintReply,
     ComplaintState,
     ComplaintView,
+    DayUnit,
     Level,
     ReplyMethod,
+    ReportClass,
     VipFlag,
 )
 from incidents.models import Incident
 
 from .complaint_forms import (
     AttachmentForm,
+    ComplainedAboutForm,
     ComplaintFilterForm,
+    ExtendForm,
     IntakeForm,
+    ReplyConfirmForm,
     ReplyForm,
-    ReplyGivenForm,
+    ReplyTextForm,
+    reply_given_form,
     step_form,
 )
 from .service_calls import call_service, errors_as_messages
@@ -81,7 +87,10 @@ STEP_HELP = {
     "agree": gettext_lazy("The customer accepts the solution."),
     "implement": gettext_lazy("The solution is carried out. A follow-up is due within a week."),
     "follow_up": gettext_lazy("Call the customer back: is it resolved, how satisfied are they?"),
-    "close": gettext_lazy("Analyse and prevent recurrence, then close."),
+    "close": gettext_lazy(
+        "Analyse and prevent recurrence, report to the supervisor (category 1 orally, category 2 in writing), "
+        "then close."
+    ),
     "dispute": gettext_lazy("The customer does not accept the result: the next level takes it on afresh."),
 }
 # Colours of the categories in the board's chart (distinct in hue and in lightness).
@@ -92,6 +101,8 @@ CATEGORY_COLOURS = {
     ComplaintCategory.PURCHASE_CONTRACT: "#7b3fa0",
     ComplaintCategory.REPAIR: "#1e7a46",
     ComplaintCategory.PARTS: "#6fa8dc",
+    ComplaintCategory.RECEPTION: "#b8336a",
+    ComplaintCategory.MULTIPLE: "#4d4d4d",
     ComplaintCategory.OTHER: "#9aa6b8",
 }
 
@@ -170,6 +181,8 @@ def describe_event(event) -> str:
             text += " · " + _("satisfaction %(n)s/5") % {"n": d["satisfaction"]}
         if d.get("late"):
             text += " · " + _("after the time limit")
+        if d.get("report_class"):
+            text += " · " + _report_line(d.get("report_class"), d.get("reported_to") or "")
         return text
     if kind == ComplaintEventKind.APPROVED:
         return _("Promise approved (compensation %(amount)s yuan)") % {"amount": d.get("compensation") or "—"}
@@ -200,6 +213,11 @@ def describe_event(event) -> str:
     if kind == ComplaintEventKind.REPLY:
         if d.get("given"):
             return _("Reply to the customer given")
+        if d.get("text_changed"):
+            text = _("Text of the written reply changed")
+            if d.get("confirmation_lapsed"):
+                text += " · " + _("it must be confirmed again")
+            return text
         text = _("Reply promised: %(method)s at %(at)s") % {
             "method": _label(ReplyMethod, d.get("method")),
             "at": _when(d.get("scheduled_for")),
@@ -213,7 +231,39 @@ def describe_event(event) -> str:
         if d.get("opened"):
             return _("Escalated: opened incident #%(id)s") % {"id": d.get("incident")}
         return _("Escalated: joined incident #%(id)s") % {"id": d.get("incident")}
+    if kind == ComplaintEventKind.FREQUENT:
+        return _("Frequent complainer: %(n)s earlier complaints from the same phone number within %(days)s days") % {
+            "n": d.get("earlier", "?"),
+            "days": d.get("days", "?"),
+        }
+    if kind == ComplaintEventKind.COMPLAINED_ABOUT:
+        named = d.get("user") if isinstance(d.get("user"), dict) else None
+        if named is None:
+            return _("The complaint is about no staff member in particular")
+        text = _("The complaint is about %(name)s: kept off the case") % {
+            "name": named.get("name") or named.get("username") or "—"
+        }
+        if d.get("handler_removed"):
+            text += " · " + _("no longer its handler")
+        return text
+    if kind == ComplaintEventKind.REPLY_CONFIRMED:
+        return _("Written reply confirmed")
+    if kind == ComplaintEventKind.EXTENDED:
+        return _("Resolution limit extended: %(before)s → %(after)s (%(days)s %(unit)s from receipt, %(profile)s)") % {
+            "before": _when(d.get("from")),
+            "after": _when(d.get("to")),
+            "days": d.get("days", "?"),
+            "unit": _label(DayUnit, d.get("unit")).lower(),
+            "profile": d.get("profile") or "—",
+        }
     return event.get_kind_display()
+
+
+def _report_line(report_class: Any, reported_to: str) -> str:
+    label = _label(ReportClass, report_class)
+    if reported_to:
+        return _("%(report)s to %(whom)s") % {"report": label, "whom": reported_to}
+    return label
 
 
 def _label_channel(value: Any) -> str:
@@ -419,10 +469,19 @@ def _detail_page(
     personal = services.personal_details(complaint, user, via="page")  # once per view: it may be logged
     actions = services.allowed_actions(complaint, user)
     may_handle = access.may_handle(user, complaint)
-    replies = list(complaint.replies.select_related("created_by").order_by("scheduled_for", "pk"))
+    replies = list(complaint.replies.select_related("created_by", "confirmed_by").order_by("scheduled_for", "pk"))
+    may_confirm = access.may_confirm_reply(user, complaint) and complaint.is_open
     for reply in replies:
         if reply.done_at is None and may_handle:
-            reply.given_form = bound.get(f"given-{reply.pk}") or ReplyGivenForm(prefix=f"given-{reply.pk}")
+            reply.given_form = bound.get(f"given-{reply.pk}") or reply_given_form(reply)
+            if reply.needs_confirmation:
+                reply.text_form = bound.get(f"text-{reply.pk}") or ReplyTextForm(
+                    auto_id=f"text-{reply.pk}-%s", initial={"text": reply.text}
+                )
+        if reply.done_at is None and reply.needs_confirmation and may_confirm:
+            reply.confirm_form = bound.get(f"confirm-{reply.pk}") or ReplyConfirmForm(
+                auto_id=f"confirm-{reply.pk}-%s", initial={"text": reply.text}
+            )
     attachments = list(complaint.attachments.select_related("uploaded_by"))
     for attachment in attachments:
         attachment.complaint = complaint
@@ -439,6 +498,19 @@ def _detail_page(
     awaiting_approval = (
         complaint.state == ComplaintState.PROPOSED and complaint.approval_needed and complaint.approved_at is None
     )
+    limits = ladder.limits_for(complaint)
+    may_name = complaint.is_open and access.may_name_complained_about(user, complaint)
+    pending_resolve = next(
+        (d for d in deadlines if d.kind == ComplaintDeadlineKind.RESOLVE and d.state == ComplaintDeadlineState.PENDING),
+        None,
+    )
+    may_extend = (
+        complaint.is_open
+        and pending_resolve is not None
+        and bool(limits.extension_limit_days)
+        and access.may_extend(user, complaint)
+    )
+    about_form = ComplainedAboutForm(auto_id="about-%s", initial={"user": complaint.complained_about_id})
     context = {
         "complaint": complaint,
         "personal": personal,
@@ -464,6 +536,12 @@ def _detail_page(
         "approval_limit": settings.CRISIS_COMPLAINT_APPROVAL_ABOVE,
         "vip_labels": [_vip_label(v) for v in complaint.vip or []],
         "now": timezone.now(),
+        "kept_off": access.is_complained_about(user, complaint),
+        "complained_about_form": bound.get("complained_about") or (about_form if may_name else None),
+        "limits": limits,
+        "limits_in_force": limits.pk is None or limits.in_force,
+        "extend_form": bound.get("extend") or (ExtendForm(auto_id="extend-%s") if may_extend else None),
+        "report_classes": ReportClass,
     }
     return render(request, "crisis/complaints/detail.html", context, status=status)
 
@@ -545,6 +623,7 @@ def complaint_reply(request: HttpRequest, pk: int) -> HttpResponse:
                 at=data["at"],
                 urgent=data["urgent"],
                 promised=data["promised"],
+                text=data["text"],
             ),
         )
     if reply is not None:
@@ -564,18 +643,23 @@ def complaint_reply(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
 
 
+def _reply_or_404(complaint: Complaint, rid: int) -> ComplaintReply:
+    reply = ComplaintReply.objects.filter(pk=rid, complaint=complaint).first()
+    if reply is None:
+        raise Http404(_("No such reply."))
+    return reply
+
+
 @require_POST
 def complaint_reply_given(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
     complaint = _complaint_or_404(request, pk)
-    if not ComplaintReply.objects.filter(pk=rid, complaint=complaint).exists():
-        raise Http404(_("No such reply."))
+    reply = _reply_or_404(complaint, rid)
     _must_handle(request, complaint)
-    form = ReplyGivenForm(request.POST, prefix=f"given-{rid}")
+    form = reply_given_form(reply, request.POST)
     done = None
     if form.is_valid():
-        done = _attempt(
-            request, form, lambda: services.record_reply(rid, by=request.user, given=form.cleaned_data["given"])
-        )
+        given = form.cleaned_data.get("given", "")
+        done = _attempt(request, form, lambda: services.record_reply(rid, by=request.user, given=given))
     if done is not None:
         messages.success(request, _("Reply recorded."))
         return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
@@ -584,6 +668,90 @@ def complaint_reply_given(request: HttpRequest, pk: int, rid: int) -> HttpRespon
             return _detail_page(request, complaint, bound={f"given-{rid}": form}, status=400)
         errors_as_messages(request, form, with_labels=True)
     return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
+
+
+@require_POST
+def complaint_reply_text(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
+    """The handler writes (or rewrites) a written reply's text; a changed text needs confirming again."""
+    complaint = _complaint_or_404(request, pk)
+    _reply_or_404(complaint, rid)
+    _must_handle(request, complaint)
+    form = ReplyTextForm(request.POST, auto_id=f"text-{rid}-%s")
+    done = None
+    if form.is_valid():
+        done = _attempt(request, form, lambda: services.reply_text(rid, by=request.user, **form.cleaned_data))
+    if done is not None:
+        if done.is_confirmed:
+            messages.success(request, _("Text saved; it is the confirmed one."))
+        else:
+            messages.success(request, _("Text saved. A business manager confirms it before it goes."))
+        return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
+    if form.errors and ComplaintReply.objects.filter(pk=rid, done_at__isnull=True).exists():
+        return _detail_page(request, complaint, bound={f"text-{rid}": form}, status=400)
+    errors_as_messages(request, form, with_labels=True)
+    return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
+
+
+@require_POST
+def complaint_reply_confirm(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
+    """A business manager (or higher) confirms exactly the text of a written reply before it goes."""
+    complaint = _complaint_or_404(request, pk)
+    _reply_or_404(complaint, rid)
+    access.CONFIRM_REPLY.check(request.user, complaint)
+    form = ReplyConfirmForm(request.POST, auto_id=f"confirm-{rid}-%s")
+    done = None
+    if form.is_valid():
+        done = _attempt(request, form, lambda: services.confirm_reply(rid, by=request.user, **form.cleaned_data))
+    if done is not None:
+        messages.success(request, _("Written reply confirmed: it may go with exactly this text."))
+        return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
+    if form.errors and ComplaintReply.objects.filter(pk=rid, done_at__isnull=True).exists():
+        return _detail_page(request, complaint, bound={f"confirm-{rid}": form}, status=400)
+    errors_as_messages(request, form, with_labels=True)
+    return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
+
+
+@require_POST
+def complaint_complained_about(request: HttpRequest, pk: int) -> HttpResponse:
+    """A business manager (or higher) says which staff member the complaint is about."""
+    complaint = _complaint_or_404(request, pk)
+    access.NAME_COMPLAINED_ABOUT.check(request.user, complaint)
+    form = ComplainedAboutForm(request.POST, auto_id="about-%s")
+    done = None
+    if form.is_valid():
+        done = _attempt(request, form, lambda: services.set_complained_about(pk, by=request.user, **form.cleaned_data))
+    if done is not None:
+        if done.complained_about_id:
+            messages.success(
+                request,
+                _("The complaint is about %(name)s, who is kept off the case.")
+                % {"name": done.complained_about.get_full_name() or done.complained_about.username},
+            )
+        else:
+            messages.success(request, _("The complaint is about no staff member in particular."))
+        return redirect("crisis:complaint", pk=pk)
+    if form.errors and complaint.is_open:
+        return _detail_page(request, complaint, bound={"complained_about": form}, status=400)
+    errors_as_messages(request, form, with_labels=True)
+    return redirect("crisis:complaint", pk=pk)
+
+
+@require_POST
+def complaint_extend(request: HttpRequest, pk: int) -> HttpResponse:
+    """Senior management extends the resolution limit, as far as the complaint's profile allows."""
+    complaint = _complaint_or_404(request, pk)
+    access.EXTEND.check(request.user, complaint)
+    form = ExtendForm(request.POST, auto_id="extend-%s")
+    done = None
+    if form.is_valid():
+        done = _attempt(request, form, lambda: services.extend_resolution(pk, by=request.user, **form.cleaned_data))
+    if done is not None:
+        messages.success(request, _("Resolution limit extended to %(due)s.") % {"due": _when(done.due_at)})
+        return redirect(reverse("crisis:complaint", args=[pk]) + "#deadlines")
+    if form.errors and complaint.is_open:
+        return _detail_page(request, complaint, bound={"extend": form}, status=400)
+    errors_as_messages(request, form, with_labels=True)
+    return redirect(reverse("crisis:complaint", args=[pk]) + "#deadlines")
 
 
 @require_POST

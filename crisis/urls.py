@@ -47,6 +47,22 @@ urlpatterns = [
         complaint_views.complaint_reply_given,
         name="complaint-reply-given",
     ),
+    path(
+        "complaints/<int:pk>/replies/<int:rid>/text/",
+        complaint_views.complaint_reply_text,
+        name="complaint-reply-text",
+    ),
+    path(
+        "complaints/<int:pk>/replies/<int:rid>/confirm/",
+        complaint_views.complaint_reply_confirm,
+        name="complaint-reply-confirm",
+    ),
+    path(
+        "complaints/<int:pk>/complained-about/",
+        complaint_views.complaint_complained_about,
+        name="complaint-complained-about",
+    ),
+    path("complaints/<int:pk>/extend/", complaint_views.complaint_extend, name="complaint-extend"),
     path("complaints/<int:pk>/attachments/", complaint_views.complaint_attach, name="complaint-attach"),
     path(
         "complaints/<int:pk>/attachments/<int:aid>/",

@@ -4,6 +4,9 @@ Complaint staff belong to the groups of the escalation ladder (CRISIS_COMPLAINT_
 the front-line handlers to senior management); admins stand at the top. A member may handle a
 complaint at their level or below, and approve promises made below their level. Everyone else
 may log complaints and follow them, with names and phone numbers masked.
+
+The staff member a complaint is about is kept off it, whatever their rung: they may follow it like
+anyone else, but not take it, act on it, answer the customer, confirm or approve anything in it.
 """
 
 from __future__ import annotations
@@ -50,15 +53,47 @@ def may_log(user) -> bool:
     return permissions._active(user)
 
 
+def is_complained_about(user, complaint: Complaint) -> bool:
+    """`user` is the staff member the complaint is about."""
+    return complaint.complained_about_id is not None and complaint.complained_about_id == getattr(user, "pk", None)
+
+
 def may_handle(user, complaint: Complaint) -> bool:
     level = ladder_level(user)
-    return level is not None and level >= min(complaint.level, TOP_INTERNAL_LEVEL)
+    return (
+        level is not None
+        and level >= min(complaint.level, TOP_INTERNAL_LEVEL)
+        and not is_complained_about(user, complaint)
+    )
 
 
 def may_approve(user, complaint: Complaint) -> bool:
     """A promise beyond the handler's authority is approved by someone above the complaint's level."""
     level = ladder_level(user)
-    return level is not None and (level > complaint.level or permissions.is_admin(user))
+    return (
+        level is not None
+        and (level > complaint.level or permissions.is_admin(user))
+        and not is_complained_about(user, complaint)
+    )
+
+
+def may_confirm_reply(user, complaint: Complaint) -> bool:
+    """A written reply (letter, fax) is confirmed by a business manager or someone higher who may
+    handle the complaint (负责人确认)."""
+    level = ladder_level(user)
+    return level is not None and level >= Level.BUSINESS_MANAGER and may_handle(user, complaint)
+
+
+def may_name_complained_about(user, complaint: Complaint) -> bool:
+    """Who the complaint is about is said (or corrected) by a business manager or someone higher."""
+    level = ladder_level(user)
+    return level is not None and level >= Level.BUSINESS_MANAGER and may_handle(user, complaint)
+
+
+def may_extend(user, complaint: Complaint) -> bool:
+    """Senior management extends a resolution limit (as far as the complaint's profile allows)."""
+    level = ladder_level(user)
+    return level is not None and level >= Level.SENIOR_MANAGEMENT and not is_complained_about(user, complaint)
 
 
 def sees_personal_data(user, complaint: Complaint) -> bool:
@@ -106,11 +141,30 @@ def mask_phone(phone: str) -> str:
 # read and by the services again under the complaint's lock; each message is written here once.
 
 
+KEPT_OFF = _(
+    "This complaint is about you: it is handled by someone with no stake in it. You may follow it, "
+    "but not take it on, act on it or answer the customer."
+)
+
+
+def _kept_off_or(refusal):
+    """The refusal for the staff member the complaint is about says so; others get `refusal`."""
+
+    def refuse(user, complaint: Complaint, message: str) -> NotAllowed:
+        if is_complained_about(user, complaint):
+            return NotAllowed(str(KEPT_OFF))
+        return refusal(user, complaint, message) if refusal else NotAllowed(message)
+
+    return refuse
+
+
 def _below_level(user, complaint: Complaint, message: str) -> NotAllowed:
     return NotAllowed(message % {"level": level_name(min(complaint.level, TOP_INTERNAL_LEVEL))})
 
 
 def _may_attach(user, complaint: Complaint) -> bool:
+    if is_complained_about(user, complaint):
+        return False
     return may_handle(user, complaint) or complaint.logged_by_id == getattr(user, "pk", None)
 
 
@@ -118,15 +172,41 @@ LOG = Permission(lambda user, _target: may_log(user), _("Sign in to log complain
 HANDLE = Permission(
     may_handle,
     _("Only complaint staff at the level of %(level)s or above may handle this complaint."),
-    refusal=_below_level,
+    refusal=_kept_off_or(_below_level),
 )
 APPROVE = Permission(
-    may_approve, _("A promise beyond the handler's authority is approved by someone above this level.")
+    may_approve,
+    _("A promise beyond the handler's authority is approved by someone above this level."),
+    refusal=_kept_off_or(None),
+)
+CONFIRM_REPLY = Permission(
+    may_confirm_reply,
+    _("A written reply is confirmed by a business manager or someone higher who may handle this complaint."),
+    refusal=_kept_off_or(None),
+)
+NAME_COMPLAINED_ABOUT = Permission(
+    may_name_complained_about,
+    _("A business manager or someone higher who may handle this complaint says whom it is about."),
+    refusal=_kept_off_or(None),
+)
+EXTEND = Permission(
+    may_extend,
+    _("Only senior management may extend a complaint's time limit."),
+    refusal=_kept_off_or(None),
 )
 OPEN_ATTACHMENT = Permission(
     lambda user, attachment: (
-        sees_personal_data(user, attachment.complaint) or attachment.complaint.logged_by_id == getattr(user, "pk", None)
+        not is_complained_about(user, attachment.complaint)
+        and (
+            sees_personal_data(user, attachment.complaint)
+            or attachment.complaint.logged_by_id == getattr(user, "pk", None)
+        )
     ),
     _("Attachments may hold personal details; only complaint staff may open them."),
+    refusal=lambda user, attachment, message: _kept_off_or(None)(user, attachment.complaint, message),
 )
-ATTACH = Permission(_may_attach, _("Only complaint staff or whoever logged the complaint may attach files to it."))
+ATTACH = Permission(
+    _may_attach,
+    _("Only complaint staff or whoever logged the complaint may attach files to it."),
+    refusal=_kept_off_or(None),
+)

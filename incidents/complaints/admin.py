@@ -13,17 +13,41 @@ from .models import Complaint, ComplaintEvent, ComplaintView, EscalationRule, Ti
 
 @admin.register(TimeLimitProfile)
 class TimeLimitProfileAdmin(admin.ModelAdmin):
-    """The limits complaints are held to. Changes apply to clocks started afterwards."""
+    """The limits complaints are held to. A complaint keeps the profile in force when it came in;
+    changes apply to clocks started afterwards. Exactly one profile is in force."""
 
     list_display = [
         "name",
         "in_force",
+        "day_unit",
         "acknowledge_working_days",
         "resolve_general_working_days",
         "resolve_complex_working_days",
         "higher_acknowledge_working_days",
         "higher_resolve_working_days",
+        "extension_limit_days",
         "follow_up_days",
+        "frequent_complainer_count",
+        "frequent_complainer_days",
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "in_force", "day_unit"]}),
+        (
+            _("Time limits"),
+            {
+                "fields": [
+                    "acknowledge_working_days",
+                    "resolve_general_working_days",
+                    "resolve_complex_working_days",
+                    "higher_acknowledge_working_days",
+                    "higher_resolve_working_days",
+                    "extension_limit_days",
+                    "follow_up_days",
+                ]
+            },
+        ),
+        (_("Frequent complainers"), {"fields": ["frequent_complainer_count", "frequent_complainer_days"]}),
+        (_("Reminders"), {"fields": ["reminder_minutes", "reply_reminder_minutes"]}),
     ]
 
 

@@ -14,18 +14,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config import query
+from config.commands import validated
 from config.text import text_error
 
 from . import access, services
 from .models import ACTIONS, Complaint, ComplaintAttachment, ComplaintCategory, ComplaintReply, ComplaintState
 from .serializers import (
+    ComplainedAboutSerializer,
     ComplaintAttachmentSerializer,
     ComplaintDetailSerializer,
     ComplaintReplySerializer,
     ComplaintSerializer,
+    ExtendSerializer,
     IntakeSerializer,
+    ReplyConfirmSerializer,
     ReplyGivenSerializer,
     ReplyRequestSerializer,
+    ReplyTextSerializer,
     StepSerializer,
 )
 
@@ -131,6 +136,7 @@ class ComplaintReplies(APIView):
             at=data.get("at"),
             urgent=urgent,
             promised=data.get("promised", ""),
+            text=data.get("text", ""),
         )
         return Response(ComplaintReplySerializer(reply).data, status=201)
 
@@ -143,6 +149,50 @@ class ReplyGiven(APIView):
         data = request.data if isinstance(request.data, dict) else {}
         reply = services.record_reply(pk, by=request.user, given=data.get("given"))
         return Response(ComplaintReplySerializer(reply).data)
+
+
+class ReplyText(APIView):
+    """POST /api/replies/{id}/text/: write or rewrite a written reply's text (it must be confirmed again)."""
+
+    @extend_schema(request=ReplyTextSerializer, responses=ComplaintReplySerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        reply = ComplaintReply.objects.select_related("complaint").get(pk=pk)
+        access.HANDLE.check(request.user, reply.complaint)
+        reply = services.reply_text(pk, by=request.user, **validated(ReplyTextSerializer, request.data))
+        return Response(ComplaintReplySerializer(reply).data)
+
+
+class ReplyConfirm(APIView):
+    """POST /api/replies/{id}/confirm/: a business manager or higher confirms exactly this text."""
+
+    @extend_schema(request=ReplyConfirmSerializer, responses=ComplaintReplySerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        reply = ComplaintReply.objects.select_related("complaint").get(pk=pk)
+        access.CONFIRM_REPLY.check(request.user, reply.complaint)
+        reply = services.confirm_reply(pk, by=request.user, **validated(ReplyConfirmSerializer, request.data))
+        return Response(ComplaintReplySerializer(reply).data)
+
+
+class ComplaintComplainedAbout(APIView):
+    """POST /api/complaints/{id}/complained-about/: say which staff member the complaint is about."""
+
+    @extend_schema(request=ComplainedAboutSerializer, responses=ComplaintDetailSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        complaint = services.get_complaint(pk, request.user)
+        access.NAME_COMPLAINED_ABOUT.check(request.user, complaint)
+        services.set_complained_about(pk, by=request.user, **validated(ComplainedAboutSerializer, request.data))
+        return _detail(request, complaint)
+
+
+class ComplaintExtend(APIView):
+    """POST /api/complaints/{id}/extend/: senior management extends the resolution limit."""
+
+    @extend_schema(request=ExtendSerializer, responses=ComplaintDetailSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        complaint = services.get_complaint(pk, request.user)
+        access.EXTEND.check(request.user, complaint)
+        services.extend_resolution(pk, by=request.user, **validated(ExtendSerializer, request.data))
+        return _detail(request, complaint)
 
 
 class ComplaintAttachments(APIView):

@@ -1,7 +1,8 @@
 """A complaint's time limits and the escalation ladder, on the generic alarm clock.
 
 Time limits are ComplaintDeadline rows with alarms (incidents.clock): the database is the truth,
-Celery the alarm clock. The limits come from the time-limit profile in force (admins edit it).
+Celery the alarm clock. The limits come from the complaint's time-limit profile (the one in force
+when it came in; admins edit them), counted in working or calendar days as that profile says.
 A missed acknowledgement or resolution climbs the ladder: the rung above is told and starts its
 own limits. Registered as the owner type "complaints.deadline" in ComplaintsConfig.ready.
 """
@@ -48,6 +49,30 @@ def lock(complaint_id: int, *, skip_locked: bool = False) -> Complaint | None:
 # --- Time limits ---------------------------------------------------------------------------------------
 
 
+def limits_for(complaint: Complaint) -> TimeLimitProfile:
+    """The profile the complaint is held to: its own, or (when an admin deleted it, or the complaint
+    predates profiles) the one in force."""
+    if complaint.time_limits_id is not None:
+        profile = complaint.time_limits
+        if profile is not None:
+            return profile
+    return TimeLimitProfile.current()
+
+
+def add_days(start: datetime, count: int, limits: TimeLimitProfile, calendar=None) -> datetime:
+    """The moment by which something "within `count` days" of `start` is due, in the profile's
+    days: the close of business on the count-th working (or calendar) day after the day of `start`."""
+    if limits.counts_working_days:
+        return workdays.add_working_days(start, count, calendar)
+    day = timezone.localtime(start).date() + timedelta(days=count)
+    _, close = workdays.business_hours()
+    return timezone.make_aware(datetime.combine(day, close), timezone.get_current_timezone())
+
+
+def _calendar(start: datetime, count: int, limits: TimeLimitProfile):
+    return workdays.calendar_for(start, count) if limits.counts_working_days else None
+
+
 def _alarms(deadline: ComplaintDeadline, limits: TimeLimitProfile, now: datetime) -> list[Alarm]:
     lead = limits.reply_reminder_minutes if deadline.kind == ComplaintDeadlineKind.REPLY else limits.reminder_minutes
     return clock.alarms_for(OWNER, deadline.pk, deadline.due_at, leads=[lead] if lead else [], now=now)
@@ -57,19 +82,24 @@ def new_deadline(
     complaint: Complaint, kind: str, due_at: datetime, limits: TimeLimitProfile | None = None
 ) -> ComplaintDeadline:
     deadline = ComplaintDeadline.objects.create(complaint=complaint, level=complaint.level, kind=kind, due_at=due_at)
-    clock.schedule(_alarms(deadline, limits or TimeLimitProfile.current(), timezone.now()))
+    clock.schedule(_alarms(deadline, limits or limits_for(complaint), timezone.now()))
     return deadline
 
 
 def follow_up_due(complaint: Complaint) -> datetime:
-    return complaint.implemented_at + timedelta(days=TimeLimitProfile.current().follow_up_days)
+    return complaint.implemented_at + timedelta(days=limits_for(complaint).follow_up_days)
 
 
-def plan_deadline(deadline: ComplaintDeadline) -> None:
-    """Replan a time limit's alarms after its due time changed (an admin's correction)."""
+def plan_deadline(deadline: ComplaintDeadline, limits: TimeLimitProfile | None = None) -> None:
+    """Replan a time limit's alarms after its due time changed (an extension, an admin's correction)."""
     clock.cancel(OWNER, deadline.pk)
     if deadline.state == ComplaintDeadlineState.PENDING:
-        clock.schedule(_alarms(deadline, TimeLimitProfile.current(), timezone.now()))
+        clock.schedule(_alarms(deadline, limits or limits_for(deadline.complaint), timezone.now()))
+
+
+def extension_end(complaint: Complaint, limits: TimeLimitProfile, days: int) -> datetime:
+    """The latest a resolution may be extended to: `days` of the profile's days from receipt."""
+    return add_days(complaint.received_at, days, limits)
 
 
 def stop_clocks(complaint: Complaint, kinds: list[str], *, state: str) -> list[ComplaintDeadline]:
@@ -90,23 +120,23 @@ def stop_deadline(deadline_id: int) -> None:
     clock.cancel(OWNER, deadline_id)
 
 
-def start_level(complaint: Complaint, *, start: datetime) -> None:
-    """The acknowledgement and resolution limits of the complaint's rung, counted on the
-    working-day calendar from `start`, as the profile in force says."""
+def start_level(complaint: Complaint, *, start: datetime, limits: TimeLimitProfile | None = None) -> None:
+    """The acknowledgement and resolution limits of the complaint's rung, counted from `start` in
+    the working or calendar days of the complaint's profile."""
     if complaint.level > TOP_INTERNAL_LEVEL:
         return  # the outside body runs its own procedure and clock
     # One calendar query, both clocks in one insert and their alarms in another: this runs for
     # every complaint taken in.
-    limits = TimeLimitProfile.current()
+    limits = limits or limits_for(complaint)
     acknowledge_days = limits.acknowledge_days(complaint.level)
     resolve_days = limits.resolve_days(complaint.level, complaint.complexity)
-    calendar = workdays.calendar_for(start, max(acknowledge_days, resolve_days))
+    calendar = _calendar(start, max(acknowledge_days, resolve_days), limits)
     deadlines = ComplaintDeadline.objects.bulk_create(
         [
             ComplaintDeadline(complaint=complaint, level=complaint.level, kind=kind, due_at=due_at)
             for kind, due_at in (
-                (ComplaintDeadlineKind.ACKNOWLEDGE, workdays.add_working_days(start, acknowledge_days, calendar)),
-                (ComplaintDeadlineKind.RESOLVE, workdays.add_working_days(start, resolve_days, calendar)),
+                (ComplaintDeadlineKind.ACKNOWLEDGE, add_days(start, acknowledge_days, limits, calendar)),
+                (ComplaintDeadlineKind.RESOLVE, add_days(start, resolve_days, limits, calendar)),
             )
         ]
     )

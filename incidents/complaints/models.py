@@ -6,11 +6,13 @@ joins) an incident in the same transaction.
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -39,6 +41,10 @@ class ComplaintCategory(models.TextChoices):
     PURCHASE_CONTRACT = "purchase_contract", _("Purchase or contract")
     REPAIR = "repair", _("Repair")
     PARTS = "parts", _("Parts")
+    # The car dealer's list (seeds): 接待投诉 — how the customer was received (kept apart from the
+    # attitude of the service itself) — and 多元投诉, several issues at once.
+    RECEPTION = "reception", _("Reception (how the customer was received)")
+    MULTIPLE = "multiple", _("Several issues at once")
     OTHER = "other", _("Other")
 
 
@@ -100,11 +106,33 @@ DISPUTABLE_STATES = (
 OPEN_COMPLAINT_STATES = [s for s in ComplaintState.values if s != ComplaintState.CLOSED]
 
 
+class ReportClass(models.IntegerChoices):
+    """LASTR's "report": when the case is done, a category-1 complaint is reported to the supervisor
+    orally, a category-2 complaint in writing (一类投诉口头报告，二类投诉书面报告给上级部门)."""
+
+    ORAL = 1, _("Category 1: reported orally")
+    WRITTEN = 2, _("Category 2: written report")
+
+
+# The part of a phone number that identifies the customer: its last 11 digits (a Chinese mobile
+# number, or a landline with its area code), so that +86 139 1234 5678 and 139-1234-5678 match.
+PHONE_KEY_DIGITS = 11
+
+
+def phone_key_of(phone: str) -> str:
+    """The customer's phone number as intake compares it: digits only, the last 11 (or all of a
+    shorter number); empty when there are no digits."""
+    digits = "".join(str(unicodedata.decimal(c)) for c in phone or "" if c.isdecimal())  # also full-width
+    return digits[-PHONE_KEY_DIGITS:]
+
+
 class Complaint(FSMModelMixin, models.Model):
     # Intake
     channel = models.CharField(_("channel"), max_length=20, choices=ComplaintChannel.choices)
     customer_name = models.CharField(_("customer name"), max_length=100, blank=True)
     customer_phone = models.CharField(_("customer phone"), max_length=40, blank=True)
+    # The phone as intake compares it (phone_key_of): frequent complainers are found by it.
+    phone_key = models.CharField(max_length=PHONE_KEY_DIGITS, blank=True, editable=False)
     unit = models.CharField(_("unit or order"), max_length=100, blank=True)
     project = models.CharField(_("project (楼盘)"), max_length=200, blank=True)
     category = models.CharField(_("category"), max_length=30, choices=ComplaintCategory.choices)
@@ -119,6 +147,12 @@ class Complaint(FSMModelMixin, models.Model):
     online_spread = models.BooleanField(_("spreading online"), default=False)
     mass_complaint = models.BooleanField(_("mass complaint (owners acting together)"), default=False)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    # The staff member the complaint is about is kept off the case (handled by someone with no
+    # stake in it): never its handler (a database constraint), never acting on it (access.py).
+    complained_about = person(_("staff member complained about"))
+    # The limits the complaint is held to: the profile in force when it came in (like an incident's
+    # playbook version, switching profiles does not change a running complaint).
+    time_limits = optional("complaints.TimeLimitProfile", _("time-limit profile"), on_delete=models.SET_NULL)
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("logged by")
     )
@@ -146,6 +180,13 @@ class Complaint(FSMModelMixin, models.Model):
         _("satisfaction (1-5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     closed_at = moment()
+    # The report to the supervisor that closing requires (LASTR's "R").
+    report_class = models.PositiveSmallIntegerField(
+        _("report to the supervisor"), choices=ReportClass.choices, null=True, blank=True
+    )
+    reported_to = models.CharField(_("reported to"), max_length=200, blank=True)
+    report_text = models.TextField(_("written report"), blank=True)
+    reported_at = moment(_("reported at"))
 
     # Escalation into a crisis
     incident = optional("incidents.Incident", _("incident"), related_name="complaints")
@@ -158,6 +199,8 @@ class Complaint(FSMModelMixin, models.Model):
         indexes = [
             models.Index(fields=["project", "category", "received_at"], name="complaint_wave"),
             models.Index(fields=["received_at"], name="complaint_received"),
+            # Intake counts the same caller's earlier complaints in a window: one index range scan.
+            models.Index(fields=["phone_key", "received_at"], name="complaint_phone"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -166,6 +209,17 @@ class Complaint(FSMModelMixin, models.Model):
                 name="one_complaint_per_idempotency_key",
             ),
             models.CheckConstraint(condition=Q(level__gte=0, level__lte=5), name="complaint_level_on_ladder"),
+            models.CheckConstraint(
+                condition=~Q(handler=F("complained_about")),
+                name="complaint_handler_not_complained_about",
+                violation_error_message=_("The staff member the complaint is about may not handle it."),
+            ),
+            models.CheckConstraint(
+                # Bounds, not IN (…): SQLite's introspection mis-parses a comma inside a CHECK.
+                condition=Q(report_class__isnull=True)
+                | Q(report_class__gte=ReportClass.ORAL, report_class__lte=ReportClass.WRITTEN),
+                name="complaint_report_class",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -223,41 +277,82 @@ class Complaint(FSMModelMixin, models.Model):
 ACTIONS = ("acknowledge", "investigate", "propose", "approve", "agree", "implement", "follow_up", "close", "dispute")
 
 
+class DayUnit(models.TextChoices):
+    WORKING = "working", _("Working days")
+    CALENDAR = "calendar", _("Calendar days")
+
+
 class TimeLimitProfile(models.Model):
     """The limits complaints are held to — an admin edits them; the seeds' limits are the default.
 
     From the bank's complaint procedure in the source documents: acknowledge within 2 working days;
     resolve within 3 working days (general) or 5 (complex); every rung above the handler again
-    acknowledges within 2 and resolves within 5; follow up within 7 days of the fix. Exactly one
-    profile is in force (a conditional unique constraint)."""
+    acknowledges within 2 and resolves within 5; follow up within 7 days of the fix. Other profiles
+    count calendar days (banking and insurance: 15 days, complex 30, extendable to 60 with senior
+    approval). Exactly one profile is in force (a conditional unique constraint); a complaint keeps
+    the one in force when it came in."""
 
     name = models.CharField(_("name"), max_length=100)
-    in_force = models.BooleanField(_("in force"), default=True)
+    in_force = models.BooleanField(
+        _("in force"), default=True, help_text=_("New complaints are held to the profile in force; exactly one is.")
+    )
+    day_unit = models.CharField(
+        _("limits count"),
+        max_length=10,
+        choices=DayUnit.choices,
+        default=DayUnit.WORKING,
+        help_text=_(
+            "Working days skip weekends and public holidays (and count make-up working days); calendar days "
+            "count every day. A limit ends at the close of business on its last day."
+        ),
+    )
     acknowledge_working_days = models.PositiveSmallIntegerField(
-        _("acknowledge within (working days)"), default=2, validators=[MinValueValidator(1), MaxValueValidator(60)]
+        _("acknowledge within (days)"), default=2, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
     resolve_general_working_days = models.PositiveSmallIntegerField(
-        _("resolve a general complaint within (working days)"),
+        _("resolve a general complaint within (days)"),
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
     resolve_complex_working_days = models.PositiveSmallIntegerField(
-        _("resolve a complex complaint within (working days)"),
+        _("resolve a complex complaint within (days)"),
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
     higher_acknowledge_working_days = models.PositiveSmallIntegerField(
-        _("each rung above: acknowledge within (working days)"),
+        _("each rung above: acknowledge within (days)"),
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
     higher_resolve_working_days = models.PositiveSmallIntegerField(
-        _("each rung above: resolve within (working days)"),
+        _("each rung above: resolve within (days)"),
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
+    extension_limit_days = models.PositiveSmallIntegerField(
+        _("senior management may extend the resolution to at most (days from receipt)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Empty: no extension. Counted in the profile's days from the day the complaint was received."),
+    )
     follow_up_days = models.PositiveSmallIntegerField(
         _("follow up within (days after the fix)"), default=7, validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
+    frequent_complainer_count = models.PositiveSmallIntegerField(
+        _("frequent complainer: complaints from the same phone"),
+        default=3,
+        validators=[MinValueValidator(2), MaxValueValidator(100)],
+        help_text=_(
+            "The complaint that makes this many from the same phone number within the window below is "
+            "flagged “frequent complainer” at intake, before the escalation rules run."
+        ),
+    )
+    frequent_complainer_days = models.PositiveSmallIntegerField(
+        _("frequent complainer: within (days)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("Calendar days back from when the complaint was received."),
     )
     reminder_minutes = models.PositiveIntegerField(
         _("remind staff this many minutes before a limit"),
@@ -273,7 +368,10 @@ class TimeLimitProfile(models.Model):
         verbose_name_plural = _("time-limit profiles")
         constraints = [
             models.UniqueConstraint(
-                fields=["in_force"], condition=Q(in_force=True), name="one_time_limit_profile_in_force"
+                fields=["in_force"],
+                condition=Q(in_force=True),
+                name="one_time_limit_profile_in_force",
+                violation_error_message=_("Another profile is in force: take it out of force first."),
             ),
             models.CheckConstraint(
                 condition=Q(
@@ -286,6 +384,25 @@ class TimeLimitProfile(models.Model):
                 ),
                 name="time_limits_at_least_one_day",
             ),
+            models.CheckConstraint(
+                condition=Q(day_unit=DayUnit.WORKING) | Q(day_unit=DayUnit.CALENDAR), name="time_limits_day_unit"
+            ),
+            models.CheckConstraint(
+                condition=Q(frequent_complainer_count__gte=2, frequent_complainer_days__gte=1),
+                name="time_limits_frequent_complainer",
+            ),
+            models.CheckConstraint(
+                condition=Q(extension_limit_days__isnull=True)
+                | (
+                    Q(extension_limit_days__gte=F("resolve_general_working_days"))
+                    & Q(extension_limit_days__gte=F("resolve_complex_working_days"))
+                ),
+                name="time_limits_extension_beyond_the_limits",
+                violation_error_message=_(
+                    "An extension reaches beyond the limits it extends: at least the days to resolve a "
+                    "complex complaint."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -295,6 +412,10 @@ class TimeLimitProfile(models.Model):
     def current(cls) -> TimeLimitProfile:
         """The profile in force; the defaults when an admin deleted every profile."""
         return cls.objects.filter(in_force=True).first() or cls(name="default")
+
+    @property
+    def counts_working_days(self) -> bool:
+        return self.day_unit != DayUnit.CALENDAR
 
     def acknowledge_days(self, level: int) -> int:
         return self.acknowledge_working_days if level == Level.HANDLER else self.higher_acknowledge_working_days
@@ -352,7 +473,8 @@ class ComplaintDeadline(models.Model):
 
 class ReplyMethod(models.TextChoices):
     PHONE = "phone", _("Phone call")
-    WRITTEN = "written", _("Written reply")
+    # 传真、信函回复时须经负责人确认: the text is confirmed by a manager before it goes.
+    WRITTEN = "written", _("Written reply (letter, fax)")
     VISIT = "visit", _("Home visit (two staff, with ID)")
     MESSAGE = "message", _("Message (SMS, WeChat)")
 
@@ -366,6 +488,11 @@ class ComplaintReply(models.Model):
     scheduled_for = models.DateTimeField(_("scheduled for"))
     urgent = models.BooleanField(_("urgent, or the customer agreed to this time"), default=False)
     promised = models.TextField(_("reply promised"), blank=True)
+    # A written reply: its text, and the manager's confirmation of exactly that text.
+    text = models.TextField(_("text of the written reply"), blank=True)
+    confirmed_text = models.TextField(_("text confirmed"), blank=True)
+    confirmed_by = person(_("confirmed by"))
+    confirmed_at = moment(_("confirmed at"))
     given = models.TextField(_("reply given"), blank=True)
     done_at = moment()
     deadline = models.OneToOneField(
@@ -386,6 +513,15 @@ class ComplaintReply(models.Model):
     def moved_to_business_hours(self) -> bool:
         return self.scheduled_for != self.requested_for
 
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.method == ReplyMethod.WRITTEN
+
+    @property
+    def is_confirmed(self) -> bool:
+        """A written reply's current text is the one a manager confirmed."""
+        return self.confirmed_at is not None and bool(self.text) and self.text == self.confirmed_text
+
 
 class ComplaintEventKind(models.TextChoices):
     RECEIVED = "received", _("Received")
@@ -398,6 +534,10 @@ class ComplaintEventKind(models.TextChoices):
     REPLY = "reply", _("Reply to the customer")
     ATTACHMENT = "attachment", _("Attachment")
     INCIDENT = "incident", _("Escalated into an incident")
+    FREQUENT = "frequent", _("Frequent complainer detected")
+    COMPLAINED_ABOUT = "complained_about", _("Staff member complained about")
+    REPLY_CONFIRMED = "reply_confirmed", _("Written reply confirmed")
+    EXTENDED = "extended", _("Time limit extended")
 
 
 class ComplaintEvent(models.Model):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from config.serializers import ModelSerializer
@@ -19,7 +21,20 @@ from .models import (
     ComplaintEvent,
     ComplaintReply,
     EscalationRule,
+    ReportClass,
+    TimeLimitProfile,
 )
+
+
+def _active_users():
+    return get_user_model().objects.filter(is_active=True)
+
+
+class TimeLimitProfileSerializer(ModelSerializer):
+    class Meta:
+        model = TimeLimitProfile
+        fields = ["id", "name", "day_unit", "extension_limit_days"]
+        read_only_fields = fields
 
 
 class ComplaintDeadlineSerializer(ModelSerializer):
@@ -30,6 +45,11 @@ class ComplaintDeadlineSerializer(ModelSerializer):
 
 class ComplaintReplySerializer(ModelSerializer):
     moved_to_business_hours = serializers.BooleanField(read_only=True)
+    needs_confirmation = serializers.BooleanField(
+        read_only=True, help_text=_("A written reply goes only with a text a manager confirmed.")
+    )
+    is_confirmed = serializers.BooleanField(read_only=True, help_text=_("Its current text is the confirmed one."))
+    confirmed_by = UserSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = ComplaintReply
@@ -41,6 +61,12 @@ class ComplaintReplySerializer(ModelSerializer):
             "moved_to_business_hours",
             "urgent",
             "promised",
+            "text",
+            "needs_confirmation",
+            "is_confirmed",
+            "confirmed_text",
+            "confirmed_by",
+            "confirmed_at",
             "given",
             "done_at",
         ]
@@ -76,6 +102,7 @@ _INTAKE_FIELDS = [
     "online_spread",
     "mass_complaint",
     "received_at",
+    "complained_about",
     "state",
     "level",
     "incident",
@@ -87,6 +114,7 @@ class ComplaintSerializer(ModelSerializer):
 
     masked = serializers.SerializerMethodField()
     handler = UserSerializer(read_only=True, allow_null=True)
+    complained_about = UserSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Complaint
@@ -117,6 +145,7 @@ class ComplaintDetailSerializer(ComplaintSerializer):
     events = ComplaintEventSerializer(many=True, read_only=True)
     allowed_actions = serializers.SerializerMethodField()
     approved_by = UserSerializer(read_only=True, allow_null=True)
+    time_limits = TimeLimitProfileSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Complaint
@@ -138,6 +167,11 @@ class ComplaintDetailSerializer(ComplaintSerializer):
             "implemented_at",
             "satisfaction",
             "closed_at",
+            "report_class",
+            "reported_to",
+            "report_text",
+            "reported_at",
+            "time_limits",
             "deadlines",
             "replies",
             "attachments",
@@ -169,6 +203,12 @@ class IntakeSerializer(serializers.Serializer):
     online_spread = serializers.BooleanField(required=False)
     mass_complaint = serializers.BooleanField(required=False)
     received_at = serializers.DateTimeField(required=False)
+    complained_about = serializers.PrimaryKeyRelatedField(
+        queryset=_active_users(),
+        required=False,
+        allow_null=True,
+        help_text=_("The staff member the complaint is about (an active user's id): kept off the case."),
+    )
 
 
 class StepSerializer(serializers.Serializer):
@@ -182,6 +222,17 @@ class StepSerializer(serializers.Serializer):
     satisfaction = serializers.IntegerField(required=False)
     reason = serializers.CharField(required=False, allow_blank=True)
     outside_body = serializers.CharField(required=False, allow_blank=True)
+    report_class = serializers.ChoiceField(
+        choices=ReportClass.choices,
+        required=False,
+        help_text=_("Closing: 1 = category 1, the supervisor was told orally; 2 = category 2, a written report."),
+    )
+    reported_to = serializers.CharField(
+        required=False, allow_blank=True, help_text=_("Closing: who was told (required for category 1).")
+    )
+    report_text = serializers.CharField(
+        required=False, allow_blank=True, help_text=_("Closing: the written report (required for category 2).")
+    )
 
 
 class ReplyRequestSerializer(serializers.Serializer):
@@ -189,10 +240,62 @@ class ReplyRequestSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     urgent = serializers.BooleanField(required=False)
     promised = serializers.CharField(required=False, allow_blank=True)
+    text = serializers.CharField(
+        required=False, allow_blank=True, help_text=_("A written reply's text (it goes once a manager confirms it).")
+    )
 
 
 class ReplyGivenSerializer(serializers.Serializer):
-    given = serializers.CharField()
+    given = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=_("What was said. A written reply goes with its confirmed text; leave this out."),
+    )
+
+
+# --- Typed inputs of the commands added for the seeds' craft (API, page forms and schema alike) ---------
+
+
+class ReplyTextSerializer(serializers.Serializer):
+    """The text of a written reply, as the handler writes it."""
+
+    text = serializers.CharField(
+        label=_("Text of the written reply"),
+        max_length=services.MAX_TEXT,
+        help_text=_("A changed text must be confirmed again before it goes."),
+    )
+
+
+class ReplyConfirmSerializer(serializers.Serializer):
+    """A manager confirms exactly this text (it becomes the reply's text)."""
+
+    text = serializers.CharField(
+        label=_("Text confirmed"),
+        max_length=services.MAX_TEXT,
+        help_text=_("Exactly the text that goes to the customer."),
+    )
+
+
+class ComplainedAboutSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(
+        label=_("Staff member complained about"),
+        queryset=_active_users(),
+        allow_null=True,
+        help_text=_("They are kept off the case; empty: the complaint is about nobody in particular."),
+    )
+    note = serializers.CharField(label=_("Note"), required=False, allow_blank=True, max_length=services.MAX_TEXT)
+
+
+class ExtendSerializer(serializers.Serializer):
+    days = serializers.IntegerField(
+        label=_("Resolve within (days from receipt)"),
+        min_value=1,
+        max_value=365,
+        help_text=_("In the days of the complaint's time-limit profile; at most as far as the profile allows."),
+    )
+    reason = serializers.CharField(
+        label=_("Reason"), max_length=services.MAX_TEXT, help_text=_("Why it needs longer (told to the customer).")
+    )
 
 
 class EscalationRuleSerializer(ModelSerializer):

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -53,7 +54,10 @@ from .models import (
     Complexity,
     Level,
     ReplyMethod,
+    ReportClass,
+    TimeLimitProfile,
     VipFlag,
+    phone_key_of,
 )
 
 MAX_TEXT = 10_000
@@ -126,6 +130,26 @@ def _moment(value: Any, field: str, errors: dict, *, earliest: datetime, latest:
     return value
 
 
+MAX_ID = 2**31 - 1  # beyond the database's integer range no row exists (and the query must not see it)
+
+
+def _active_user_id(value: Any, field: str, errors: dict) -> int | None:
+    """The id of an active user (an id, its text, or the user), or None when empty; else a field error."""
+    if value in (None, ""):
+        return None
+    if hasattr(value, "pk") and not isinstance(value, str | int):
+        value = value.pk
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        errors[field] = _("The id of an active user.")
+        return None
+    if not get_user_model().objects.filter(pk=value, is_active=True).exists():
+        errors[field] = _("No active user has this id.")
+        return None
+    return value
+
+
 def clean_intake(data: Any) -> dict[str, Any]:
     """The complaint's fields from a JSON body or a form, or a ValidationError naming each bad field."""
     if not isinstance(data, dict):
@@ -157,6 +181,7 @@ def clean_intake(data: Any) -> dict[str, Any]:
         errors["vip"] = _("A list of: %(flags)s.") % {"flags": ", ".join(VipFlag.values)}
         vip = []
     fields["vip"] = sorted(set(vip))
+    fields["complained_about_id"] = _active_user_id(data.get("complained_about"), "complained_about", errors)
     if data.get("received_at") not in (None, ""):
         now = timezone.now()
         received_at = _moment(
@@ -190,7 +215,8 @@ def _fingerprint(fields: dict[str, Any]) -> str:
 
 
 def intake(*, by, data: Any, idempotency_key: Any = "") -> tuple[Complaint, bool]:
-    """Log a complaint; start its clocks; apply the escalation rules in the same transaction.
+    """Log a complaint; flag a frequent complainer; start its clocks; apply the escalation rules in
+    the same transaction.
 
     Returns (complaint, created). The same Idempotency-Key from the same client returns the
     complaint it created the first time (created=False); the same key with a different complaint
@@ -204,13 +230,37 @@ def intake(*, by, data: Any, idempotency_key: Any = "") -> tuple[Complaint, bool
         existing = Complaint.objects.filter(logged_by=by, idempotency_key=key).first()
         if existing is not None:
             return _replayed(existing, fingerprint), False
+    received_at = fields.pop("received_at", None) or timezone.now()
+    phone = phone_key_of(fields["customer_phone"])
     try:
         with transaction.atomic():
+            # The profile in force holds the complaint to its limits, and says who complains often.
+            limits = TimeLimitProfile.current()
+            earlier = _earlier_from_the_same_phone(phone, received_at, limits)
+            frequent = earlier is not None and earlier + 1 >= limits.frequent_complainer_count
+            if frequent:
+                fields["vip"] = sorted({*fields["vip"], VipFlag.FREQUENT_COMPLAINER})
             complaint = Complaint.objects.create(
-                **fields, logged_by=by, idempotency_key=key, request_fingerprint=fingerprint
+                **fields,
+                received_at=received_at,
+                phone_key=phone,
+                time_limits=limits if limits.pk else None,
+                logged_by=by,
+                idempotency_key=key,
+                request_fingerprint=fingerprint,
             )
             _log(complaint, ComplaintEventKind.RECEIVED, actor=by, data={"channel": complaint.channel})
-            ladder.start_level(complaint, start=complaint.received_at)
+            if frequent:
+                _log(
+                    complaint,
+                    ComplaintEventKind.FREQUENT,
+                    data={
+                        "earlier": earlier,
+                        "days": limits.frequent_complainer_days,
+                        "threshold": limits.frequent_complainer_count,
+                    },
+                )
+            ladder.start_level(complaint, start=complaint.received_at, limits=limits)
             rules.apply(complaint, by=by)
     except IntegrityError:
         # The same key raced in from a retry: the first one won; answer with it.
@@ -219,6 +269,15 @@ def intake(*, by, data: Any, idempotency_key: Any = "") -> tuple[Complaint, bool
             raise
         return _replayed(existing, fingerprint), False
     return complaint, True
+
+
+def _earlier_from_the_same_phone(phone: str, received_at: datetime, limits: TimeLimitProfile) -> int | None:
+    """How many complaints from this phone number came in within the profile's window before this
+    one (one range scan of the complaint_phone index); None without a number to compare."""
+    if not phone:
+        return None
+    since = received_at - timedelta(days=limits.frequent_complainer_days)
+    return Complaint.objects.filter(phone_key=phone, received_at__gte=since, received_at__lte=received_at).count()
 
 
 def _replayed(existing: Complaint, fingerprint: str) -> Complaint:
@@ -237,7 +296,7 @@ def visible_complaints(user) -> QuerySet[Complaint]:
     """Every signed-in staff member may follow complaints (with personal details masked)."""
     if not access.may_log(user):
         return Complaint.objects.none()
-    return Complaint.objects.select_related("handler", "incident", "logged_by")
+    return Complaint.objects.select_related("handler", "incident", "logged_by", "complained_about", "time_limits")
 
 
 def get_complaint(complaint_id: int, user) -> Complaint:
@@ -461,13 +520,40 @@ def _follow_up(complaint: Complaint, *, by, data, note, errors) -> dict:
     return {"satisfaction": satisfaction}
 
 
+def _report_class(value: Any, errors: dict) -> int | None:
+    if isinstance(value, str) and value.strip() in ("1", "2"):
+        value = int(value.strip())
+    if isinstance(value, bool) or value not in ReportClass.values:
+        errors["report_class"] = _(
+            "How the supervisor was told: 1 (category 1, orally) or 2 (category 2, a written report)."
+        )
+        return None
+    return value
+
+
 def _close(complaint: Complaint, *, by, data, note, errors) -> dict:
+    # LASTR's "report": nothing closes before the supervisor is told — orally for category 1 (who
+    # was told is recorded), in a written report for category 2. A complaint not ready to close is
+    # told so first: the report is asked for only when it can close.
+    if not can_proceed(complaint.close):
+        _refuse_step(complaint, "close")
+    report_class = _report_class(data.get("report_class"), errors)
+    reported_to = _text(
+        data.get("reported_to"), "reported_to", errors, required=report_class == ReportClass.ORAL, max_length=200
+    )
+    report_text = _text(data.get("report_text"), "report_text", errors, required=report_class == ReportClass.WRITTEN)
+    if errors:
+        return {}
     _transition(complaint, "close")
     complaint.closed_at = timezone.now()
+    complaint.report_class = report_class
+    complaint.reported_to = reported_to
+    complaint.report_text = report_text
+    complaint.reported_at = complaint.closed_at
     complaint.save()
     ladder.stop_clocks(complaint, list(ComplaintDeadlineKind.values), state=ComplaintDeadlineState.CANCELLED)
     _on_incident(complaint, "closed", actor=by)
-    return {}
+    return {"report_class": report_class, "reported_to": reported_to, "report_text": report_text}
 
 
 def _dispute(complaint: Complaint, *, by, data, note, errors) -> None:
@@ -506,13 +592,17 @@ _STEPS = {
 
 
 def schedule_reply(
-    complaint_id: int, *, by, method: Any, at: Any, urgent: bool = False, promised: Any = ""
+    complaint_id: int, *, by, method: Any, at: Any, urgent: bool = False, promised: Any = "", text: Any = ""
 ) -> ComplaintReply:
     """Promise the customer a reply. A phone call is only ever scheduled in business hours on a
-    working day, unless it is urgent or the customer asked for that time."""
+    working day, unless it is urgent or the customer asked for that time. A written reply (letter,
+    fax) may carry its text at once; it goes only once a manager has confirmed that text."""
     errors: dict[str, str] = {}
     method = _choice(method, "method", ReplyMethod, errors, required=True)
     promised = _text(promised, "promised", errors)
+    text = _text(text, "text", errors)
+    if text and method and method != ReplyMethod.WRITTEN:
+        errors["text"] = _("Only a written reply (letter, fax) has a text to confirm.")
     now = timezone.now()
     at = _moment(at, "at", errors, earliest=now - RECEIVED_SKEW, latest=now + REPLY_AT_MOST_AHEAD)
     if errors:
@@ -531,6 +621,7 @@ def schedule_reply(
             scheduled_for=scheduled,
             urgent=bool(urgent),
             promised=promised,
+            text=text,
             deadline=deadline,
             created_by=by,
         )
@@ -549,18 +640,106 @@ def schedule_reply(
     return reply
 
 
-def record_reply(reply_id: int, *, by, given: Any) -> ComplaintReply:
+def _lock_reply(reply_id: int) -> tuple[Complaint, ComplaintReply]:
+    """Lock a reply's complaint, then the reply (the order every writer uses). Inside a transaction."""
+    complaint_id = ComplaintReply.objects.values_list("complaint_id", flat=True).get(pk=reply_id)
+    complaint = _lock(complaint_id)
+    return complaint, ComplaintReply.objects.select_for_update().get(pk=reply_id)
+
+
+def _still_to_go(reply: ComplaintReply) -> None:
+    if reply.done_at is not None:
+        raise RuleBroken(_("This reply is already recorded."))
+
+
+def _written(reply: ComplaintReply) -> None:
+    if reply.method != ReplyMethod.WRITTEN:
+        raise RuleBroken(_("Only a written reply (letter, fax) has a text to confirm."))
+
+
+def reply_text(reply_id: int, *, by, text: Any) -> ComplaintReply:
+    """Write (or rewrite) the text of a written reply. A changed text must be confirmed again."""
     errors: dict[str, str] = {}
-    given = _text(given, "given", errors, required=True)
+    text = _text(text, "text", errors, required=True)
     if errors:
         raise ValidationError(errors)
-    complaint_id = ComplaintReply.objects.values_list("complaint_id", flat=True).get(pk=reply_id)
     with transaction.atomic():
-        complaint = _lock(complaint_id)
+        complaint, reply = _lock_reply(reply_id)
         access.HANDLE.check(by, complaint)
-        reply = ComplaintReply.objects.select_for_update().get(pk=reply_id)
-        if reply.done_at is not None:
-            raise RuleBroken(_("This reply is already recorded."))
+        _written(reply)
+        _still_to_go(reply)
+        if text == reply.text:
+            return reply
+        was_confirmed = reply.is_confirmed
+        reply.text = text
+        reply.save(update_fields=["text"])
+        _log(
+            complaint,
+            ComplaintEventKind.REPLY,
+            actor=by,
+            text=text,
+            data={"reply": reply.pk, "text_changed": True, "confirmation_lapsed": was_confirmed},
+        )
+    return reply
+
+
+def confirm_reply(reply_id: int, *, by, text: Any) -> ComplaintReply:
+    """A business manager (or higher) confirms a written reply before it goes (传真、信函回复时须经负责人
+    确认): exactly the text they send here, which becomes the reply's text."""
+    errors: dict[str, str] = {}
+    text = _text(text, "text", errors, required=True)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        complaint, reply = _lock_reply(reply_id)
+        access.CONFIRM_REPLY.check(by, complaint)
+        _written(reply)
+        _still_to_go(reply)
+        if not complaint.is_open:
+            raise RuleBroken(_("This complaint is closed."))
+        changed = text != reply.text
+        reply.text = reply.confirmed_text = text
+        reply.confirmed_by = by
+        reply.confirmed_at = timezone.now()
+        reply.save(update_fields=["text", "confirmed_text", "confirmed_by", "confirmed_at"])
+        _log(
+            complaint,
+            ComplaintEventKind.REPLY_CONFIRMED,
+            actor=by,
+            text=text,
+            data={"reply": reply.pk, "text_changed": changed},
+        )
+    return reply
+
+
+def record_reply(reply_id: int, *, by, given: Any = "") -> ComplaintReply:
+    """The reply went out. A written reply goes only with the text a manager confirmed: its given
+    text is that text (or, if sent, must be exactly it)."""
+    errors: dict[str, str] = {}
+    given = _text(given, "given", errors)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        complaint, reply = _lock_reply(reply_id)
+        access.HANDLE.check(by, complaint)
+        _still_to_go(reply)
+        if reply.needs_confirmation:
+            if not reply.is_confirmed:
+                raise RuleBroken(
+                    _(
+                        "A written reply (letter, fax) goes only after a business manager or someone higher "
+                        "has confirmed its text; changing the text needs confirming again."
+                    ),
+                    confirmed=False,
+                )
+            if given and given != reply.confirmed_text:
+                raise RuleBroken(
+                    _("This is not the text that was confirmed: have the new text confirmed first."),
+                    confirmed=False,
+                )
+            given = reply.confirmed_text
+        elif not given:
+            raise ValidationError({"given": _("This field is required.")})
         reply.given = given
         reply.done_at = timezone.now()
         reply.save(update_fields=["given", "done_at"])
@@ -571,6 +750,116 @@ def record_reply(reply_id: int, *, by, given: Any) -> ComplaintReply:
             ladder.stop_deadline(reply.deadline_id)
         _log(complaint, ComplaintEventKind.REPLY, actor=by, text=given, data={"reply": reply.pk, "given": True})
     return reply
+
+
+# --- Who the complaint is about ------------------------------------------------------------------
+
+
+def set_complained_about(complaint_id: int, *, by, user: Any, note: Any = "") -> Complaint:
+    """Say (or correct) which staff member the complaint is about; None: nobody. That person is
+    kept off the case: if they handle it, it goes back to the queue of its level."""
+    errors: dict[str, str] = {}
+    user_id = _active_user_id(user, "user", errors)
+    note = _text(note, "note", errors)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        complaint = _lock(complaint_id)
+        access.NAME_COMPLAINED_ABOUT.check(by, complaint)
+        if not complaint.is_open:
+            raise RuleBroken(_("This complaint is closed."))
+        if user_id == complaint.complained_about_id:
+            return complaint
+        before = complaint.complained_about_id
+        complaint.complained_about_id = user_id
+        removed = user_id is not None and complaint.handler_id == user_id
+        if removed:
+            complaint.handler = None
+        complaint.save(update_fields=["complained_about", "handler"])
+        named = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        _log(
+            complaint,
+            ComplaintEventKind.COMPLAINED_ABOUT,
+            actor=by,
+            text=note,
+            data={
+                "user": person(named) if named else None,
+                "before": before,
+                "handler_removed": removed,
+            },
+        )
+    return complaint
+
+
+# --- Extending a resolution limit ----------------------------------------------------------------
+
+
+def extend_resolution(complaint_id: int, *, by, days: Any, reason: Any) -> ComplaintDeadline:
+    """Senior management extends the running resolution limit to `days` from receipt — in the
+    complaint's profile's days and at most as far as that profile allows (banking and insurance:
+    15 days, complex 30, at most 60 with senior approval). Its alarms are planned afresh."""
+    errors: dict[str, str] = {}
+    if isinstance(days, str) and days.strip().isascii() and days.strip().isdigit():
+        days = int(days.strip())
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+        errors["days"] = _("A whole number of days from receipt, from 1 to 365.")
+    reason = _text(reason, "reason", errors, required=True)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        complaint = _lock(complaint_id)
+        access.EXTEND.check(by, complaint)
+        if not complaint.is_open:
+            raise RuleBroken(_("This complaint is closed."))
+        limits = ladder.limits_for(complaint)
+        if not limits.extension_limit_days:
+            raise RuleBroken(
+                _("The time-limit profile “%(profile)s” allows no extension.") % {"profile": limits.name},
+                profile=limits.name,
+            )
+        deadline = (
+            ComplaintDeadline.objects.select_for_update()
+            .filter(complaint=complaint, kind=ComplaintDeadlineKind.RESOLVE, state=ComplaintDeadlineState.PENDING)
+            .first()
+        )
+        if deadline is None:
+            raise RuleBroken(_("There is no running resolution limit to extend."))
+        if days > limits.extension_limit_days:
+            raise ValidationError(
+                {
+                    "days": _("At most %(n)d days from receipt under the profile “%(profile)s”.")
+                    % {"n": limits.extension_limit_days, "profile": limits.name}
+                }
+            )
+        due_at = ladder.extension_end(complaint, limits, days)
+        if due_at <= deadline.due_at:
+            raise ValidationError(
+                {
+                    "days": _("That is not later than the current limit (%(due)s).")
+                    % {"due": timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")}
+                }
+            )
+        before = deadline.due_at
+        deadline.due_at = due_at
+        deadline.save(update_fields=["due_at"])
+        deadline.complaint = complaint
+        ladder.plan_deadline(deadline, limits)
+        _log(
+            complaint,
+            ComplaintEventKind.EXTENDED,
+            actor=by,
+            text=reason,
+            data={
+                "deadline": deadline.pk,
+                "kind": deadline.kind,
+                "from": before.isoformat(),
+                "to": due_at.isoformat(),
+                "days": days,
+                "unit": limits.day_unit,
+                "profile": limits.name,
+            },
+        )
+    return deadline
 
 
 # --- Attachments -----------------------------------------------------------------------------------

@@ -332,11 +332,27 @@ def test_steps_move_the_state_and_a_responder_is_refused(handler, responder):
     for action in ("agree", "implement"):
         client.post(url + f"{action}/", {})
     client.post(url + "follow_up/", {"follow_up-satisfaction": "4"})
-    client.post(url + "close/", {"close-note": "Prevent: check joints at handover."})
+    # Closing asks for the report to the supervisor (category 2: in writing), beside the fields.
+    unreported = client.post(
+        url + "close/", {"close-note": "Prevent: check joints at handover.", "close-report_class": "2"}
+    )
+    assert unreported.status_code == 400
+    assert "This field is required." in page(unreported) and "Prevent: check joints at handover." in page(unreported)
+    complaint.refresh_from_db()
+    assert complaint.state == ComplaintState.FOLLOWED_UP
+    client.post(
+        url + "close/",
+        {
+            "close-note": "Prevent: check joints at handover.",
+            "close-report_class": "2",
+            "close-report_text": "Leak fixed; joints to be checked at every handover.",
+        },
+    )
     complaint.refresh_from_db()
     assert complaint.state == ComplaintState.CLOSED and complaint.satisfaction == 4
     text = page(client.get(f"/complaints/{complaint.pk}/"))
     assert "Closed. Nothing more to do." in text
+    assert "Category 2: written report" in text and "joints to be checked at every handover" in text
 
 
 def test_a_step_the_state_does_not_allow_is_a_message(handler):

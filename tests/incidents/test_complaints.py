@@ -276,7 +276,8 @@ def test_the_time_limits_are_the_profile_an_admin_edits(client, responder):
     form = {
         "name": profile.name, "in_force": "on", "acknowledge_working_days": "1", "resolve_general_working_days": "4",
         "resolve_complex_working_days": "6", "higher_acknowledge_working_days": "2", "higher_resolve_working_days": "5",
-        "follow_up_days": "7", "reminder_minutes": "240", "reply_reminder_minutes": "15",
+        "follow_up_days": "7", "reminder_minutes": "240", "reply_reminder_minutes": "15", "day_unit": "working",
+        "extension_limit_days": "", "frequent_complainer_count": "3", "frequent_complainer_days": "90",
     }  # fmt: skip
     response = client.post(f"/admin/complaints/timelimitprofile/{profile.pk}/change/", form)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -320,7 +321,7 @@ def test_the_whole_handling_form_meets_its_time_limits(responder, handler):
     services.act(complaint.pk, by=handler, action="implement", data={"note": "Fixed on site."})
     assert deadlines(complaint, state="pending").keys() == {"follow_up"}
     services.act(complaint.pk, by=handler, action="follow_up", data={"satisfaction": 4})
-    services.act(complaint.pk, by=handler, action="close")
+    services.act(complaint.pk, by=handler, action="close", data={"report_class": 1, "reported_to": "Manager Sun"})
     complaint.refresh_from_db()
     assert complaint.state == ComplaintState.CLOSED
     assert complaint.handler == handler

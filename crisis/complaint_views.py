@@ -470,7 +470,7 @@ def _detail_page(
     actions = services.allowed_actions(complaint, user)
     may_handle = access.may_handle(user, complaint)
     replies = list(complaint.replies.select_related("created_by", "confirmed_by").order_by("scheduled_for", "pk"))
-    may_confirm = access.may_confirm_reply(user, complaint) and complaint.is_open
+    may_confirm = access.manager_on_the_case(user, complaint) and complaint.is_open
     for reply in replies:
         if reply.done_at is None and may_handle:
             reply.given_form = bound.get(f"given-{reply.pk}") or reply_given_form(reply)
@@ -499,7 +499,7 @@ def _detail_page(
         complaint.state == ComplaintState.PROPOSED and complaint.approval_needed and complaint.approved_at is None
     )
     limits = ladder.limits_for(complaint)
-    may_name = complaint.is_open and access.may_name_complained_about(user, complaint)
+    may_name = complaint.is_open and access.manager_on_the_case(user, complaint)
     pending_resolve = next(
         (d for d in deadlines if d.kind == ComplaintDeadlineKind.RESOLVE and d.state == ComplaintDeadlineState.PENDING),
         None,
@@ -670,26 +670,56 @@ def complaint_reply_given(request: HttpRequest, pk: int, rid: int) -> HttpRespon
     return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
 
 
+def _submit(
+    request: HttpRequest,
+    complaint: Complaint,
+    form,
+    *,
+    key: str,
+    call: Callable[[dict[str, Any]], Any],
+    success: Callable[[Any], str],
+    anchor: str,
+    form_still_shown: Callable[[], bool],
+) -> HttpResponse:
+    """One small command form of the complaint's page: valid input goes to the service (its refusals
+    become messages); errors are shown on the form when the page still shows it, else as messages."""
+    done = None
+    if form.is_valid():
+        done = _attempt(request, form, lambda: call(form.cleaned_data))
+    target = reverse("crisis:complaint", args=[complaint.pk]) + anchor
+    if done is not None:
+        messages.success(request, success(done))
+        return redirect(target)
+    if form.errors and form_still_shown():
+        return _detail_page(request, complaint, bound={key: form}, status=400)
+    errors_as_messages(request, form, with_labels=True)
+    return redirect(target)
+
+
+def _reply_to_go(rid: int) -> Callable[[], bool]:
+    return lambda: ComplaintReply.objects.filter(pk=rid, done_at__isnull=True).exists()
+
+
 @require_POST
 def complaint_reply_text(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
     """The handler writes (or rewrites) a written reply's text; a changed text needs confirming again."""
     complaint = _complaint_or_404(request, pk)
     _reply_or_404(complaint, rid)
     _must_handle(request, complaint)
-    form = ReplyTextForm(request.POST, auto_id=f"text-{rid}-%s")
-    done = None
-    if form.is_valid():
-        done = _attempt(request, form, lambda: services.reply_text(rid, by=request.user, **form.cleaned_data))
-    if done is not None:
-        if done.is_confirmed:
-            messages.success(request, _("Text saved; it is the confirmed one."))
-        else:
-            messages.success(request, _("Text saved. A business manager confirms it before it goes."))
-        return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
-    if form.errors and ComplaintReply.objects.filter(pk=rid, done_at__isnull=True).exists():
-        return _detail_page(request, complaint, bound={f"text-{rid}": form}, status=400)
-    errors_as_messages(request, form, with_labels=True)
-    return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
+    return _submit(
+        request,
+        complaint,
+        ReplyTextForm(request.POST, auto_id=f"text-{rid}-%s"),
+        key=f"text-{rid}",
+        call=lambda data: services.reply_text(rid, by=request.user, **data),
+        success=lambda reply: (
+            _("Text saved; it is the confirmed one.")
+            if reply.is_confirmed
+            else _("Text saved. A business manager confirms it before it goes.")
+        ),
+        anchor="#replies",
+        form_still_shown=_reply_to_go(rid),
+    )
 
 
 @require_POST
@@ -698,17 +728,25 @@ def complaint_reply_confirm(request: HttpRequest, pk: int, rid: int) -> HttpResp
     complaint = _complaint_or_404(request, pk)
     _reply_or_404(complaint, rid)
     access.CONFIRM_REPLY.check(request.user, complaint)
-    form = ReplyConfirmForm(request.POST, auto_id=f"confirm-{rid}-%s")
-    done = None
-    if form.is_valid():
-        done = _attempt(request, form, lambda: services.confirm_reply(rid, by=request.user, **form.cleaned_data))
-    if done is not None:
-        messages.success(request, _("Written reply confirmed: it may go with exactly this text."))
-        return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
-    if form.errors and ComplaintReply.objects.filter(pk=rid, done_at__isnull=True).exists():
-        return _detail_page(request, complaint, bound={f"confirm-{rid}": form}, status=400)
-    errors_as_messages(request, form, with_labels=True)
-    return redirect(reverse("crisis:complaint", args=[pk]) + "#replies")
+    return _submit(
+        request,
+        complaint,
+        ReplyConfirmForm(request.POST, auto_id=f"confirm-{rid}-%s"),
+        key=f"confirm-{rid}",
+        call=lambda data: services.confirm_reply(rid, by=request.user, **data),
+        success=lambda reply: _("Written reply confirmed: it may go with exactly this text."),
+        anchor="#replies",
+        form_still_shown=_reply_to_go(rid),
+    )
+
+
+def _about_message(complaint: Complaint) -> str:
+    if complaint.complained_about_id:
+        person = complaint.complained_about
+        return _("The complaint is about %(name)s, who is kept off the case.") % {
+            "name": person.get_full_name() or person.username
+        }
+    return _("The complaint is about no staff member in particular.")
 
 
 @require_POST
@@ -716,24 +754,16 @@ def complaint_complained_about(request: HttpRequest, pk: int) -> HttpResponse:
     """A business manager (or higher) says which staff member the complaint is about."""
     complaint = _complaint_or_404(request, pk)
     access.NAME_COMPLAINED_ABOUT.check(request.user, complaint)
-    form = ComplainedAboutForm(request.POST, auto_id="about-%s")
-    done = None
-    if form.is_valid():
-        done = _attempt(request, form, lambda: services.set_complained_about(pk, by=request.user, **form.cleaned_data))
-    if done is not None:
-        if done.complained_about_id:
-            messages.success(
-                request,
-                _("The complaint is about %(name)s, who is kept off the case.")
-                % {"name": done.complained_about.get_full_name() or done.complained_about.username},
-            )
-        else:
-            messages.success(request, _("The complaint is about no staff member in particular."))
-        return redirect("crisis:complaint", pk=pk)
-    if form.errors and complaint.is_open:
-        return _detail_page(request, complaint, bound={"complained_about": form}, status=400)
-    errors_as_messages(request, form, with_labels=True)
-    return redirect("crisis:complaint", pk=pk)
+    return _submit(
+        request,
+        complaint,
+        ComplainedAboutForm(request.POST, auto_id="about-%s"),
+        key="complained_about",
+        call=lambda data: services.set_complained_about(pk, by=request.user, **data),
+        success=_about_message,
+        anchor="",
+        form_still_shown=lambda: complaint.is_open,
+    )
 
 
 @require_POST
@@ -741,17 +771,16 @@ def complaint_extend(request: HttpRequest, pk: int) -> HttpResponse:
     """Senior management extends the resolution limit, as far as the complaint's profile allows."""
     complaint = _complaint_or_404(request, pk)
     access.EXTEND.check(request.user, complaint)
-    form = ExtendForm(request.POST, auto_id="extend-%s")
-    done = None
-    if form.is_valid():
-        done = _attempt(request, form, lambda: services.extend_resolution(pk, by=request.user, **form.cleaned_data))
-    if done is not None:
-        messages.success(request, _("Resolution limit extended to %(due)s.") % {"due": _when(done.due_at)})
-        return redirect(reverse("crisis:complaint", args=[pk]) + "#deadlines")
-    if form.errors and complaint.is_open:
-        return _detail_page(request, complaint, bound={"extend": form}, status=400)
-    errors_as_messages(request, form, with_labels=True)
-    return redirect(reverse("crisis:complaint", args=[pk]) + "#deadlines")
+    return _submit(
+        request,
+        complaint,
+        ExtendForm(request.POST, auto_id="extend-%s"),
+        key="extend",
+        call=lambda data: services.extend_resolution(pk, by=request.user, **data),
+        success=lambda deadline: _("Resolution limit extended to %(due)s.") % {"due": _when(deadline.due_at)},
+        anchor="#deadlines",
+        form_still_shown=lambda: complaint.is_open,
+    )
 
 
 @require_POST

@@ -77,15 +77,9 @@ def may_approve(user, complaint: Complaint) -> bool:
     )
 
 
-def may_confirm_reply(user, complaint: Complaint) -> bool:
-    """A written reply (letter, fax) is confirmed by a business manager or someone higher who may
-    handle the complaint (负责人确认)."""
-    level = ladder_level(user)
-    return level is not None and level >= Level.BUSINESS_MANAGER and may_handle(user, complaint)
-
-
-def may_name_complained_about(user, complaint: Complaint) -> bool:
-    """Who the complaint is about is said (or corrected) by a business manager or someone higher."""
+def manager_on_the_case(user, complaint: Complaint) -> bool:
+    """A business manager or someone higher who may handle the complaint: the 负责人 who confirms a
+    written reply (letter, fax) before it goes, and who says which staff member it is about."""
     level = ladder_level(user)
     return level is not None and level >= Level.BUSINESS_MANAGER and may_handle(user, complaint)
 
@@ -180,12 +174,12 @@ APPROVE = Permission(
     refusal=_kept_off_or(None),
 )
 CONFIRM_REPLY = Permission(
-    may_confirm_reply,
+    manager_on_the_case,
     _("A written reply is confirmed by a business manager or someone higher who may handle this complaint."),
     refusal=_kept_off_or(None),
 )
 NAME_COMPLAINED_ABOUT = Permission(
-    may_name_complained_about,
+    manager_on_the_case,
     _("A business manager or someone higher who may handle this complaint says whom it is about."),
     refusal=_kept_off_or(None),
 )

@@ -652,22 +652,29 @@ def _still_to_go(reply: ComplaintReply) -> None:
         raise RuleBroken(_("This reply is already recorded."))
 
 
-def _written(reply: ComplaintReply) -> None:
+def _written_reply_to_go(reply_id: int, by, permission) -> tuple[Complaint, ComplaintReply]:
+    """Inside a transaction: lock a written reply that has not gone yet, for someone `permission` admits."""
+    complaint, reply = _lock_reply(reply_id)
+    permission.check(by, complaint)
     if reply.method != ReplyMethod.WRITTEN:
         raise RuleBroken(_("Only a written reply (letter, fax) has a text to confirm."))
+    _still_to_go(reply)
+    return complaint, reply
 
 
-def reply_text(reply_id: int, *, by, text: Any) -> ComplaintReply:
-    """Write (or rewrite) the text of a written reply. A changed text must be confirmed again."""
+def _reply_text(text: Any) -> str:
     errors: dict[str, str] = {}
     text = _text(text, "text", errors, required=True)
     if errors:
         raise ValidationError(errors)
+    return text
+
+
+def reply_text(reply_id: int, *, by, text: Any) -> ComplaintReply:
+    """Write (or rewrite) the text of a written reply. A changed text must be confirmed again."""
+    text = _reply_text(text)
     with transaction.atomic():
-        complaint, reply = _lock_reply(reply_id)
-        access.HANDLE.check(by, complaint)
-        _written(reply)
-        _still_to_go(reply)
+        complaint, reply = _written_reply_to_go(reply_id, by, access.HANDLE)
         if text == reply.text:
             return reply
         was_confirmed = reply.is_confirmed
@@ -686,15 +693,9 @@ def reply_text(reply_id: int, *, by, text: Any) -> ComplaintReply:
 def confirm_reply(reply_id: int, *, by, text: Any) -> ComplaintReply:
     """A business manager (or higher) confirms a written reply before it goes (传真、信函回复时须经负责人
     确认): exactly the text they send here, which becomes the reply's text."""
-    errors: dict[str, str] = {}
-    text = _text(text, "text", errors, required=True)
-    if errors:
-        raise ValidationError(errors)
+    text = _reply_text(text)
     with transaction.atomic():
-        complaint, reply = _lock_reply(reply_id)
-        access.CONFIRM_REPLY.check(by, complaint)
-        _written(reply)
-        _still_to_go(reply)
+        complaint, reply = _written_reply_to_go(reply_id, by, access.CONFIRM_REPLY)
         if not complaint.is_open:
             raise RuleBroken(_("This complaint is closed."))
         changed = text != reply.text

@@ -313,6 +313,48 @@ def _approve_compensation(user, own):
     return attempt(lambda: complaints.act(complaint.pk, by=user, action="approve"))
 
 
+def _written_reply(complaint):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from incidents.complaints import services as complaints
+    from tests.incidents.complaint_helpers import handler_user
+
+    at = timezone.now() + timedelta(days=1)
+    return complaints.schedule_reply(complaint.pk, by=handler_user(), method="written", at=at, text="Dear Mr Wang …")
+
+
+@check("Confirm the text of a written reply (letter, fax) before it goes")
+def _confirm_reply(user, own):
+    from incidents.complaints import services as complaints
+
+    reply = _written_reply(_complaint())
+    return attempt(lambda: complaints.confirm_reply(reply.pk, by=user, text=reply.text))
+
+
+@check("Say which staff member a complaint is about (they are kept off it)")
+def _name_complained_about(user, own):
+    from incidents.complaints import services as complaints
+    from tests.incidents.complaint_helpers import handler_user
+
+    complaint = _complaint()
+    return attempt(lambda: complaints.set_complained_about(complaint.pk, by=user, user=handler_user()))
+
+
+@check("Extend a complaint's resolution limit, as far as its profile allows")
+def _extend(user, own):
+    from incidents.complaints import defaults
+    from incidents.complaints import services as complaints
+    from incidents.complaints.models import TimeLimitProfile
+
+    defaults.create_banking_profile(TimeLimitProfile)
+    TimeLimitProfile.objects.update(in_force=False)
+    TimeLimitProfile.objects.filter(name=defaults.BANKING_PROFILE["name"]).update(in_force=True)
+    complaint = _complaint()
+    return attempt(lambda: complaints.extend_resolution(complaint.pk, by=user, days=20, reason="Insurer."))
+
+
 @check("Edit escalation rules in the admin site")
 def _rules(user, own):
     return user.is_staff and user.has_perm("complaints.change_escalationrule")

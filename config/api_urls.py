@@ -10,6 +10,7 @@ urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("playbooks.urls_api")),
+    path("", include("incidents.oncall.urls_api")),
     path("", include("incidents.urls_api")),
     path("", include("incidents.complaints.urls_api")),
     path("", include("crisis.voice.urls_api")),

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "playbooks",
     "incidents.clock",
     "incidents.notify",
+    "incidents.oncall",
     "incidents",
     "incidents.complaints",
     "crisis.voice",

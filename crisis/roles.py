@@ -44,6 +44,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
                 ("complaints", "escalationrule"),
                 ("complaints", "timelimitprofile"),
                 ("voice", "companyprofile"),
+                ("oncall", "dutyrotation"),
+                ("oncall", "dutyrotationmember"),
+                ("oncall", "dutyoverride"),
             )
             for action in ("add", "change", "delete", "view")
         ],

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from incidents import permissions, policy, services
 from incidents.models import OPEN_STATUSES, Deadline, DeadlineState, Incident, Status
 from incidents.notify import delivery as notify
+from incidents.oncall import roster
+from incidents.oncall.models import DutyPosition
 from playbooks.models import CrisisKind
 
 from .complaint_views import volume_context
@@ -78,9 +80,18 @@ def board(request: HttpRequest) -> HttpResponse:
             "may_declare": permissions.may_declare(request.user),
             "now": timezone.now(),
             "volume": volume_context(),
+            "duty": duty_strip(),
             **filters,
         },
     )
+
+
+def duty_strip() -> list[dict]:
+    """Who is on duty as commander now and next, for every kind of crisis without its own rotation."""
+    return [
+        {"position": DutyPosition(position).label, "now": now, "next": following}
+        for position, (now, following) in roster.on_duty().items()
+    ]
 
 
 def board_table(request: HttpRequest) -> HttpResponse:

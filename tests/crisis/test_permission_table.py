@@ -355,6 +355,20 @@ def _extend(user, own):
     return attempt(lambda: complaints.extend_resolution(complaint.pk, by=user, days=20, reason="Insurer."))
 
 
+@check("See who is on duty as commander")
+def _see_duty(user, own):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client.get("/api/duty/").status_code == 200
+
+
+@check("Edit the duty roster in the admin site")
+def _roster(user, own):
+    return user.is_staff and user.has_perm("oncall.change_dutyrotation") and user.has_perm("oncall.add_dutyoverride")
+
+
 @check("Edit escalation rules in the admin site")
 def _rules(user, own):
     return user.is_staff and user.has_perm("complaints.change_escalationrule")

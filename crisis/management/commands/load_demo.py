@@ -1,7 +1,12 @@
+from datetime import time, timedelta
+
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from crisis.demo import DEMO_PASSWORD, load_demo_users
 from crisis.voice.models import CompanyProfile
+from incidents.oncall.models import DutyPosition, DutyRotation, HandoverPeriod
 
 # A made-up company for the demo, so that statements drafted from templates name someone; its name
 # says it is a demo. A real installation fills in its own profile in the admin.
@@ -21,4 +26,21 @@ class Command(BaseCommand):
         names = load_demo_users()
         if not CompanyProfile.objects.exists():
             CompanyProfile.objects.create(**DEMO_COMPANY)
+        if not DutyRotation.objects.exists():
+            load_demo_roster()
         self.stdout.write(f"Demo users ready ({DEMO_PASSWORD}): {', '.join(names)}")
+
+
+def load_demo_roster() -> None:
+    """`commander` on duty as primary and `commander2` as backup, handing over daily at 09:00 —
+    each a rotation of one, which an admin extends in the admin site."""
+    users = get_user_model().objects
+    since = timezone.localdate() - timedelta(days=1)
+    for position, username, name in (
+        (DutyPosition.PRIMARY, "commander", "值班指挥 Primary commander (demo)"),
+        (DutyPosition.BACKUP, "commander2", "备班指挥 Backup commander (demo)"),
+    ):
+        rotation = DutyRotation.objects.create(
+            name=name, position=position, period=HandoverPeriod.DAILY, handover_time=time(9, 0), starts_on=since
+        )
+        rotation.members.create(user=users.get(username=username), order=0)

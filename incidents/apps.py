@@ -8,7 +8,7 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Fill the registries of the layers below with what only the incident core knows.
-        from . import alarms, entries, timeline
+        from . import alarms, entries, paging, timeline
         from .clock import registry as clock_registry
         from .models import EntryKind
 
@@ -17,3 +17,4 @@ class IncidentsConfig(AppConfig):
         for owner_type in alarms.OWNER_TYPES:
             clock_registry.register(owner_type)
         alarms.register_texts()
+        paging.register_texts()

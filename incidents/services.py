@@ -35,7 +35,7 @@ from playbooks.models import (
     VersionState,
 )
 
-from . import alarms, permissions, policy
+from . import alarms, paging, permissions, policy
 from .alarms import deadline_data, task_data
 from .clock import workdays
 from .models import (
@@ -212,6 +212,7 @@ def declare_incident(
         )
         if commander is not None:
             _take_command(incident, by=by, to=commander, briefing="")
+        paging.incident_declared(incident, by=by)
     return incident
 
 
@@ -426,9 +427,10 @@ def _take_command(incident: Incident, *, by, to, briefing: str) -> None:
             text=briefing,
             data={"role": Role.COMMANDER, "user": person(previous), "handed_to": person(to)},
         )
-    _create_assignment(incident, user=to, role=Role.COMMANDER, by=by, briefing=briefing, at=now)
+    assignment = _create_assignment(incident, user=to, role=Role.COMMANDER, by=by, briefing=briefing, at=now)
     incident.commander = to
     incident.save(update_fields=["commander"])
+    paging.command_handed(incident, to=to, by=by, assignment_id=assignment.pk)
     record(
         incident,
         EntryKind.COMMAND_HANDOVER if previous else EntryKind.ROLE_ASSIGNED,

@@ -20,6 +20,9 @@ def duty_answer(at, kind: str) -> dict:
     return {
         "at": at,
         "kind": kind,
+        # DESIGN.md's contract: the people on duty now, at the top; the shifts in `positions`.
+        "primary": duty[DutyPosition.PRIMARY][0].user,
+        "backup": duty[DutyPosition.BACKUP][0].user,
         "positions": [
             {"position": position, "label": DutyPosition(position).label, "now": now, "next": following}
             for position, (now, following) in duty.items()

@@ -48,4 +48,6 @@ class PositionSerializer(serializers.Serializer):
 class DutySerializer(serializers.Serializer):
     at = MomentField()
     kind = serializers.CharField(allow_blank=True)
+    primary = PersonSerializer(allow_null=True, help_text=_("The primary commander on duty now."))
+    backup = PersonSerializer(allow_null=True, help_text=_("The backup commander on duty now."))
     positions = PositionSerializer(many=True)

@@ -152,6 +152,7 @@ def test_the_api_says_who_is_on_duty_now_and_next(api, a, b, responder):
     client = api.as_user(responder)
     answer = client.get("/api/duty/", {"at": "2026-11-02T10:00:00+08:00"})
     assert answer.status_code == 200, answer.content
+    assert answer.json()["primary"]["username"] == "a_lin" and answer.json()["backup"]["username"] == "b_wu"
     positions = {p["position"]: p for p in answer.json()["positions"]}
     assert positions["primary"]["now"]["user"]["username"] == "a_lin"
     assert positions["primary"]["now"]["ends_at"] == "2026-11-03T09:00:00+08:00"

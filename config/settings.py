@@ -298,6 +298,9 @@ CRISIS_TIMER_HORIZON_SECONDS = int(os.environ.get("CRISIS_TIMER_HORIZON_SECONDS"
 # lost worker or a purged queue can delay a reminder or a breach.
 CRISIS_SWEEP_SECONDS = float(os.environ.get("CRISIS_SWEEP_SECONDS", "0.5"))
 CRISIS_TASK_REMINDER_MINUTES = int(os.environ.get("CRISIS_TASK_REMINDER_MINUTES", "5"))
+# How long a page waits for an acknowledgement before the next rung is paged, per severity, where
+# no escalation policy row says otherwise (admins edit those).
+CRISIS_PAGE_ACK_MINUTES = {1: 5, 2: 5, 3: 15, 4: 15}
 CRISIS_NOTIFY_BACKOFF_SECONDS = float(os.environ.get("CRISIS_NOTIFY_BACKOFF_SECONDS", "10"))
 CRISIS_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("CRISIS_NOTIFY_MAX_ATTEMPTS", "8"))
 CRISIS_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("CRISIS_WEBHOOK_TIMEOUT_SECONDS", "5"))

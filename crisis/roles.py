@@ -47,6 +47,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
                 ("oncall", "dutyrotation"),
                 ("oncall", "dutyrotationmember"),
                 ("oncall", "dutyoverride"),
+                ("incidents", "escalationpolicy"),
             )
             for action in ("add", "change", "delete", "view")
         ],

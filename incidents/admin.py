@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from config.admin_base import ReadOnlyAdminMixin, StaffMayLookMixin
 
-from .models import Incident, RoleAssignment, TimelineEntry
+from .models import EscalationPolicy, Incident, Page, RoleAssignment, TimelineEntry
 
 
 class TimelineInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -43,3 +43,19 @@ class TimelineEntryAdmin(StaffMayLookMixin, admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["text"]
     list_select_related = ["incident", "actor"]
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    """How long a page waits for an acknowledgement, per severity, before the next rung is paged."""
+
+    list_display = ["severity", "ack_within"]
+
+
+@admin.register(Page)
+class PageAdmin(StaffMayLookMixin, admin.ModelAdmin):
+    """Who was paged for which incident, how far it escalated and who answered (read only)."""
+
+    list_display = ["incident", "state", "step", "created_at", "acknowledged_at", "acknowledged_by"]
+    list_filter = ["state", "step"]
+    list_select_related = ["incident", "acknowledged_by"]

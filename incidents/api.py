@@ -321,3 +321,12 @@ class MyNotifications(generics.ListAPIView):
 
     def get_queryset(self):
         return notify.inbox(self.request.user)
+
+
+class NotificationAck(APIView):
+    """POST /api/notifications/{id}/ack/: "I have it". Acknowledging a page stops its escalation;
+    acknowledging twice changes nothing. Only one's own notifications (others' are 404)."""
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return Response(NotificationSerializer(notify.acknowledge(pk, request.user)).data)

@@ -8,13 +8,16 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Fill the registries of the layers below with what only the incident core knows.
-        from . import alarms, entries, paging, timeline
+        from . import alarms, alerts, entries, paging, timeline
         from .clock import registry as clock_registry
         from .models import EntryKind
+        from .notify import delivery as notify
 
         for code, describe, schema in entries.KINDS:
             timeline.register_kind(code, EntryKind(code).label, describe, schema)
-        for owner_type in alarms.OWNER_TYPES:
+        for owner_type in (*alarms.OWNER_TYPES, *paging.OWNER_TYPES):
             clock_registry.register(owner_type)
         alarms.register_texts()
         paging.register_texts()
+        alerts.register_texts()
+        notify.register_acknowledger("page", paging.acknowledge_notification)

@@ -209,6 +209,22 @@ class FirstHour(TypedDict):
     commander_named: bool
 
 
+class Paged(TypedDict):
+    """A rung of a page: whom it paged (step 0 on duty, 1 backup, 2 admins and executives)."""
+
+    page: int
+    step: int
+    event: str  # incident_declared or page_unacknowledged
+    recipients: list[Person]
+
+
+class PageAcknowledged(TypedDict):
+    page: int
+    step: int
+    via: str  # notification or command
+    after_seconds: float
+
+
 # --- The sentences --------------------------------------------------------------------------------
 
 
@@ -279,6 +295,26 @@ def _first_hour(d: dict[str, Any], text: str) -> str:
     }
 
 
+def _names(people: Any) -> str:
+    return ", ".join(_name(p) for p in people or []) or "?"
+
+
+def _paged(d: dict[str, Any], text: str) -> str:
+    values = {"names": _names(d.get("recipients"))}
+    if d.get("step") == 1:
+        return _("No acknowledgement: paged the backup commander %(names)s") % values
+    if d.get("step") == 2:
+        return _("No acknowledgement: paged the admins and executives (%(names)s)") % values
+    return _("Paged the commander on duty: %(names)s") % values
+
+
+def _page_acknowledged(d: dict[str, Any], text: str) -> str:
+    minutes = round(float(d.get("after_seconds") or 0) / 60, 1)
+    if d.get("via") == "command":
+        return _("Page answered by taking command, %(minutes)s min after it went out") % {"minutes": minutes}
+    return _("Page acknowledged, %(minutes)s min after it went out") % {"minutes": minutes}
+
+
 KINDS = (
     (EntryKind.DECLARED, _declared, Declared),
     (EntryKind.TRANSITION, _transition, Confirmed),
@@ -291,4 +327,6 @@ KINDS = (
     (EntryKind.REMINDER, _reminder, Alarmed),
     (EntryKind.BREACH, _breach, Alarmed),
     (EntryKind.FIRST_HOUR, _first_hour, FirstHour),
+    (EntryKind.PAGED, _paged, Paged),
+    (EntryKind.PAGE_ACKNOWLEDGED, _page_acknowledged, PageAcknowledged),
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -268,6 +270,8 @@ class EntryKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder")
     BREACH = "breach", _("Deadline missed")
     FIRST_HOUR = "first_hour", _("First-hour report")
+    PAGED = "paged", _("Paged")
+    PAGE_ACKNOWLEDGED = "page_acknowledged", _("Page acknowledged")
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -432,3 +436,77 @@ class Deadline(models.Model):
     @property
     def escalation_targets(self) -> list[str]:
         return [t.strip() for t in self.escalate_to.split(",") if t.strip()]
+
+
+# --- Paging: a call for a commander that escalates until someone answers -----------------------------
+
+
+class PageStep(models.IntegerChoices):
+    ON_DUTY = 0, _("Commander on duty")
+    BACKUP = 1, _("Backup commander")
+    EVERYONE = 2, _("Admins and executives")
+
+
+class PageState(models.TextChoices):
+    OPEN = "open", _("Waiting for acknowledgement")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    CALLED_OFF = "called_off", _("Called off")
+
+
+class EscalationPolicy(models.Model):
+    """How long a page for an incident of one severity waits for an acknowledgement before the
+    next rung is paged. Admins edit it; without a row, settings.CRISIS_PAGE_ACK_MINUTES holds."""
+
+    severity = models.PositiveSmallIntegerField(_("severity"), choices=Severity.choices, unique=True)
+    ack_within = models.DurationField(
+        _("acknowledge within"),
+        help_text=_("e.g. 0:05:00 for five minutes. Unacknowledged by then, the next rung is paged."),
+    )
+
+    class Meta:
+        ordering = ["severity"]
+        verbose_name = _("escalation policy")
+        verbose_name_plural = _("escalation policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ack_within__gte=timedelta(seconds=1), ack_within__lte=timedelta(days=1)),
+                name="escalation_ack_within_1s_to_1d",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()}: {self.ack_within}"
+
+
+class Page(models.Model):
+    """An incident's call for a commander: whom it paged, how far it climbed, who answered.
+
+    Opened when an incident is declared without a commander; acknowledged from a notification or
+    by taking command; called off when the incident ends. Its escalation is an alarm on the clock
+    (owner type incidents.page), so each rung is paged exactly once."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="pages")
+    step = models.PositiveSmallIntegerField(_("rung"), choices=PageStep.choices, default=PageStep.ON_DUTY)
+    state = models.CharField(_("state"), max_length=20, choices=PageState.choices, default=PageState.OPEN)
+    paged_users = models.JSONField(_("paged"), default=list, blank=True)  # user ids, every rung so far
+    created_at = models.DateTimeField(_("paged at"), default=timezone.now)
+    escalated_at = moment(_("escalated at"))
+    acknowledged_at = moment(_("acknowledged at"))
+    acknowledged_by = person(_("acknowledged by"))
+    acknowledged_via = models.CharField(_("acknowledged by way of"), max_length=20, blank=True)
+    called_off_at = moment(_("called off at"))
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("page")
+        verbose_name_plural = _("pages")
+        constraints = [
+            models.UniqueConstraint(fields=["incident"], condition=Q(state="open"), name="one_open_page_per_incident"),
+            models.CheckConstraint(condition=Q(step__gte=0, step__lte=2), name="page_step_0_to_2"),
+            models.CheckConstraint(
+                condition=~Q(state="acknowledged") | Q(acknowledged_at__isnull=False), name="page_acknowledged_when"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"page #{self.pk} for incident #{self.incident_id}"

@@ -1,36 +1,69 @@
-"""The first pages (issue 16): declaring an incident tells the commander on duty for its kind —
-and, for severity 1–2, the executives — and taking over command tells the new commander. Nobody is
-told of their own action. Acknowledgement and escalation to the backup come next.
+"""Paging (issue 16): the right person learns of an incident at once, and someone answers.
 
-Runs inside the service's transaction; `notify.send` delivers after commit, once per person and
-cause (the cause names the incident or the assignment, so a retried transaction cannot page twice)."""
+Declaring an incident without a commander opens a Page: the commander on duty for its kind is
+paged (and, at severity I–II, the executives are told). The page waits for an acknowledgement —
+one click on the notification, or taking command. Unacknowledged after the escalation policy's
+interval, the backup commander is paged, then the admins and executives: each rung is an alarm on
+the clock (owner type `incidents.page`), so it fires exactly once, also across killed workers, and
+an acknowledgement cancels what is left. Nobody is paged or told of their own action.
+
+Everything here runs inside the calling service's transaction, under the incident's row lock;
+`notify.send` delivers after commit, once per person and cause (a page's cause names the page and
+the rung, so a retried transaction or a redelivered alarm cannot page twice).
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Incident, Severity
+from .clock import alarms as clock
+from .clock.models import Alarm
+from .clock.registry import Busy, Gone, OwnerType
+from .models import (
+    EntryKind,
+    EscalationPolicy,
+    Incident,
+    Page,
+    PageState,
+    PageStep,
+    Severity,
+)
 from .notify import delivery as notify
 from .notify import texts
 from .oncall import roster
+from .timeline import display_name, lock_incident, person, record
 
 TOPIC = "incident"
+PAGE = "incidents.page"  # the clock's owner type: one escalation alarm per rung still ahead
+ESCALATE = "escalate"
 EXECUTIVE_SEVERITIES = (Severity.CRITICAL, Severity.MAJOR)
 
-DECLARED_TEXTS = (
+# --- What the notifications say -----------------------------------------------------------------------
+
+PAGED_TEXTS = (
     _("Incident declared: %(title)s"),
     _(
-        "%(kind)s, severity %(severity)s, declared by %(by)s. You are on duty as commander: open the war "
-        "room and take command, or hand it on. %(url)s"
+        "%(kind)s, severity %(severity)s, declared by %(by)s. You are on duty as commander: acknowledge "
+        "this page, open the war room and take command, or hand it on. %(url)s"
     ),
 )
-DECLARED_INFORMED_TEXTS = (
+INFORMED_TEXTS = (
     _("Incident declared: %(title)s"),
     _("%(kind)s, severity %(severity)s, declared by %(by)s. %(url)s"),
+)
+UNACKNOWLEDGED_TEXTS = (
+    _("Unanswered page: %(title)s"),
+    _(
+        "Nobody has acknowledged the page for this incident (%(kind)s, severity %(severity)s) for "
+        "%(minutes)s minutes, and it has no commander. You are paged as %(rung)s: acknowledge, open "
+        "the war room and take command. %(url)s"
+    ),
 )
 COMMAND_TEXTS = (
     _("You command: %(title)s"),
@@ -39,72 +72,178 @@ COMMAND_TEXTS = (
 
 
 def _values(data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        rung = str(PageStep(data.get("step")).label)
+    except ValueError:
+        rung = ""
     return {
         "title": data.get("incident_title", ""),
         "kind": data.get("kind_label", data.get("kind", "")),
         "severity": data.get("severity", ""),
         "by": data.get("by", ""),
         "url": f"/incidents/{data.get('incident_id', '')}/",
+        "minutes": data.get("waited_minutes", ""),
+        "rung": rung.lower() if rung else "",
     }
 
 
 def register_texts() -> None:
-    texts.register(TOPIC, "incident_declared", texts.formatted(*DECLARED_TEXTS, _values))
-    texts.register(TOPIC, "incident_declared_fyi", texts.formatted(*DECLARED_INFORMED_TEXTS, _values))
+    paged = texts.formatted(*PAGED_TEXTS, _values)
+    informed = texts.formatted(*INFORMED_TEXTS, _values)
+    texts.register(TOPIC, "incident_declared", lambda data: paged(data) if data.get("paged") else informed(data))
+    texts.register(TOPIC, "page_unacknowledged", texts.formatted(*UNACKNOWLEDGED_TEXTS, _values))
     texts.register(TOPIC, "command_handed_to_you", texts.formatted(*COMMAND_TEXTS, _values))
 
 
-def _data(incident: Incident, by) -> dict[str, Any]:
+def _data(incident: Incident, by, **extra: Any) -> dict[str, Any]:
     return {
         "incident_id": incident.pk,
         "incident_title": incident.title,
         "kind": incident.kind,
         "kind_label": str(incident.get_kind_display()),
         "severity": incident.severity,
-        "by": (by.get_full_name() or by.username) if by is not None else "",
+        "by": display_name(by) if by is not None else "",
+        **extra,
     }
 
 
-def _executives() -> set:
-    users = get_user_model().objects.filter(is_active=True, groups__name=settings.CRISIS_GROUP_EXECUTIVES)
+# --- Who is paged at each rung --------------------------------------------------------------------------
+
+
+def _active_in_groups(*names: str) -> set:
+    users = get_user_model().objects.filter(is_active=True, groups__name__in=names)
     return set(users.distinct())
 
 
-def incident_declared(incident: Incident, *, by) -> None:
-    """Page the commander on duty for the incident's kind (unless a commander was named at once),
-    and tell the executives of a severity 1–2 incident."""
-    on_duty, _backup = roster.commanders_on_duty(incident.kind)
-    paged = {on_duty} if on_duty is not None and incident.commander_id is None else set()
-    paged.discard(by)
-    informed = (_executives() if incident.severity in EXECUTIVE_SEVERITIES else set()) - paged - {by}
-    data = _data(incident, by)
-    webhook = {
-        "event": "incident.declared",
-        "incident": {"id": incident.pk, "title": incident.title, "kind": incident.kind, "severity": incident.severity},
-    }
-    if paged:
+def _executives() -> set:
+    return _active_in_groups(settings.CRISIS_GROUP_EXECUTIVES)
+
+
+def _rung(incident: Incident, step: int) -> set:
+    """Who a rung pages, read from the roster when the rung is reached (duty may have changed)."""
+    if step == PageStep.EVERYONE:
+        return _active_in_groups(settings.CRISIS_GROUP_ADMINS, settings.CRISIS_GROUP_EXECUTIVES)
+    on_duty, backup = roster.commanders_on_duty(incident.kind)
+    chosen = on_duty if step == PageStep.ON_DUTY else backup
+    return {chosen} if chosen is not None and chosen.is_active else set()
+
+
+def ack_window(severity: int) -> timedelta:
+    """How long a page waits at one rung before the next is paged (the admins' policy, or the default)."""
+    policy = EscalationPolicy.objects.filter(severity=severity).values_list("ack_within", flat=True).first()
+    if policy is not None:
+        return policy
+    return timedelta(minutes=settings.CRISIS_PAGE_ACK_MINUTES.get(severity, 15))
+
+
+def _escalation_alarm(page: Page, incident: Incident, now) -> None:
+    alarm = Alarm(owner_type=PAGE, owner_id=page.pk, kind=ESCALATE, fire_at=now + ack_window(incident.severity))
+    clock.schedule([alarm])
+
+
+def _page(page: Page, incident: Incident, step: int, recipients: set, *, by, event: str, **data: Any) -> None:
+    page.step = step
+    page.paged_users = sorted({*page.paged_users, *(u.pk for u in recipients)})
+    notify.send(
+        event=event,
+        recipients=recipients,
+        data=_data(incident, by, step=step, paged=True, **data),
+        topic=(TOPIC, incident.pk),
+        cause=f"page:{page.pk}:{step}",
+        needs_ack=True,
+        webhook={
+            "event": "incident.paged",
+            "incident": {
+                "id": incident.pk,
+                "title": incident.title,
+                "kind": incident.kind,
+                "severity": incident.severity,
+            },
+            "step": PageStep(step).name.lower(),
+        },
+    )
+    record(
+        incident,
+        EntryKind.PAGED,
+        data={
+            "page": page.pk,
+            "step": step,
+            "event": event,
+            "recipients": [person(u) for u in sorted(recipients, key=lambda u: u.pk)],
+        },
+    )
+
+
+# --- The use cases (inside the calling service's transaction, under the incident's lock) -------------
+
+
+def incident_declared(incident: Incident, *, by) -> Page | None:
+    """Page the commander on duty for the incident's kind — unless a commander was named at
+    once — and tell the executives of a severity I–II incident. A commander on duty who declared
+    the incident themselves knows it: their page is acknowledged at once and does not escalate."""
+    executives = (_executives() if incident.severity in EXECUTIVE_SEVERITIES else set()) - {by}
+    page = None
+    if incident.commander_id is None:
+        page = Page.objects.create(incident=incident, created_at=timezone.now())
+        step = PageStep.ON_DUTY
+        while True:
+            recipients = _rung(incident, step)
+            if by in recipients and step < PageStep.EVERYONE:
+                _acknowledge(page, incident, by=by, via="declared")  # the commander on duty declared it
+                recipients = set()
+                break
+            recipients -= {by}
+            if recipients or step == PageStep.EVERYONE:
+                break
+            step += 1  # nobody on duty (or no backup): the next rung at once
+        if recipients:
+            _page(page, incident, step, recipients, by=by, event="incident_declared")
+            executives -= recipients
+        if step < PageStep.EVERYONE and page.state == PageState.OPEN:
+            _escalation_alarm(page, incident, page.created_at)
+        page.save()
+    if executives:
         notify.send(
             event="incident_declared",
-            recipients=paged,
-            data=data,
+            recipients=executives,
+            data=_data(incident, by),
             topic=(TOPIC, incident.pk),
             cause=f"declared:{incident.pk}",
-            webhook=webhook,
         )
-        webhook = None  # one webhook per declaration
-    if informed or webhook is not None:
-        notify.send(
-            event="incident_declared_fyi",
-            recipients=informed,
-            data=data,
-            topic=(TOPIC, incident.pk),
-            cause=f"declared-fyi:{incident.pk}",
-            webhook=webhook,
+    return page
+
+
+def _acknowledge(page: Page, incident: Incident, *, by, via: str) -> None:
+    now = timezone.now()
+    page.state = PageState.ACKNOWLEDGED
+    page.acknowledged_at = now
+    page.acknowledged_by = by
+    page.acknowledged_via = via
+    page.save()
+    clock.cancel(PAGE, page.pk)
+    if via != "declared":
+        record(
+            incident,
+            EntryKind.PAGE_ACKNOWLEDGED,
+            actor=by,
+            data={
+                "page": page.pk,
+                "step": page.step,
+                "via": via,
+                "after_seconds": round((now - page.created_at).total_seconds(), 1),
+            },
         )
 
 
-def command_handed(incident: Incident, *, to, by, assignment_id: int) -> None:
-    """Tell the new commander, unless they took command themselves."""
+def _open_page(incident: Incident) -> Page | None:
+    return Page.objects.select_for_update().filter(incident=incident, state=PageState.OPEN).first()
+
+
+def command_taken(incident: Incident, *, to, by, assignment_id: int) -> None:
+    """Taking command answers the page; a new commander is told, unless they took it themselves."""
+    page = _open_page(incident)
+    if page is not None:
+        _acknowledge(page, incident, by=to, via="command")
     if to is None or to == by:
         return
     notify.send(
@@ -114,3 +253,66 @@ def command_handed(incident: Incident, *, to, by, assignment_id: int) -> None:
         topic=(TOPIC, incident.pk),
         cause=f"command:{assignment_id}",
     )
+
+
+def incident_ended(incident: Incident) -> None:
+    """A closed or stood-down incident pages nobody any more."""
+    page = _open_page(incident)
+    if page is not None:
+        page.state = PageState.CALLED_OFF
+        page.called_off_at = timezone.now()
+        page.save()
+        clock.cancel(PAGE, page.pk)
+
+
+def acknowledge_notification(notification, user) -> None:
+    """Registered with notify for causes "page:<page>:<rung>": acknowledging a page's notification
+    acknowledges the page. Locks the incident, then the page (the order of every incident writer)."""
+    try:
+        page_id = int(notification.cause.split(":")[1])
+    except (IndexError, ValueError):
+        return
+    incident_id = Page.objects.filter(pk=page_id).values_list("incident_id", flat=True).first()
+    if incident_id is None:
+        return
+    incident = lock_incident(incident_id)
+    page = Page.objects.select_for_update().filter(pk=page_id, state=PageState.OPEN).first()
+    if incident is not None and page is not None:
+        _acknowledge(page, incident, by=user, via="notification")
+
+
+# --- When an escalation alarm goes off ---------------------------------------------------------------
+
+
+def _lock_page(page_id: int, skip_locked: bool) -> tuple[Incident, Page]:
+    incident_id = Page.objects.filter(pk=page_id).values_list("incident_id", flat=True).first()
+    if incident_id is None:
+        raise Gone
+    incident = lock_incident(incident_id, skip_locked=skip_locked)
+    if incident is None:
+        raise Busy
+    return incident, Page.objects.get(pk=page_id)
+
+
+def _escalate(context: tuple[Incident, Page], alarm: Alarm) -> None:
+    """Unacknowledged after the interval: page the next rung that has anyone, exactly once."""
+    incident, page = context
+    if page.state != PageState.OPEN or not incident.is_open or incident.commander_id is not None:
+        return
+    waited = round((alarm.handled_at - (page.escalated_at or page.created_at)).total_seconds() / 60)
+    already = set(page.paged_users)
+    step, recipients = page.step, set()
+    while not recipients and step < PageStep.EVERYONE:
+        step += 1
+        recipients = {u for u in _rung(incident, step) if u.pk not in already}
+    page.escalated_at = alarm.handled_at
+    if recipients:
+        _page(page, incident, step, recipients, by=None, event="page_unacknowledged", waited_minutes=max(waited, 1))
+    else:
+        page.step = step
+    if page.step < PageStep.EVERYONE:
+        _escalation_alarm(page, incident, alarm.handled_at)
+    page.save()
+
+
+OWNER_TYPES = (OwnerType(PAGE, _lock_page, _escalate),)

@@ -290,7 +290,7 @@ class NotificationSerializer(ModelSerializer):
         model = Notification
         fields = [
             "id", "channel", "event", "incident", "complaint", "subject", "body", "state", "created_at", "sent_at",
-            "read_at",
+            "read_at", "needs_ack", "acked_at",
         ]  # fmt: skip
         read_only_fields = fields
 

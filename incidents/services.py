@@ -35,7 +35,7 @@ from playbooks.models import (
     VersionState,
 )
 
-from . import alarms, paging, permissions, policy
+from . import alarms, alerts, paging, permissions, policy
 from .alarms import deadline_data, task_data
 from .clock import workdays
 from .models import (
@@ -370,6 +370,7 @@ def transition_incident(incident_id: int, *, by, name: str, note: str = "") -> I
         incident.save()
         if not incident.is_open:
             alarms.stop_incident(incident)
+            paging.incident_ended(incident)
         record(
             incident,
             EntryKind.TRANSITION,
@@ -377,6 +378,8 @@ def transition_incident(incident_id: int, *, by, name: str, note: str = "") -> I
             text=note,
             data={"transition": name, "from": before, "to": incident.status},
         )
+        if incident.status == Status.CLOSED:
+            alerts.incident_closed(incident, by=by)
     return incident
 
 
@@ -430,7 +433,7 @@ def _take_command(incident: Incident, *, by, to, briefing: str) -> None:
     assignment = _create_assignment(incident, user=to, role=Role.COMMANDER, by=by, briefing=briefing, at=now)
     incident.commander = to
     incident.save(update_fields=["commander"])
-    paging.command_handed(incident, to=to, by=by, assignment_id=assignment.pk)
+    paging.command_taken(incident, to=to, by=by, assignment_id=assignment.pk)
     record(
         incident,
         EntryKind.COMMAND_HANDOVER if previous else EntryKind.ROLE_ASSIGNED,
@@ -504,6 +507,7 @@ def assign_role(incident_id: int, *, by, user, role: str, briefing: str = "") ->
             text=briefing,
             data={"role": role, "user": person(user)},
         )
+        alerts.role_assigned(incident, assignment, by=by)
         if role == Role.SPOKESPERSON:
             _complete_automatically(incident, AutoComplete.SPOKESPERSON_NAMED, by=by)
     return assignment
@@ -583,6 +587,7 @@ def update_task(task_id: int, *, by, state: str | None = None, assignee=_UNSET, 
                 task.assignee = assignee
                 task.save(update_fields=["assignee"])
                 record(incident, EntryKind.TASK, actor=by, data=task_data(task, change="assigned"))
+                alerts.task_assigned(incident, task, by=by, change=incident.last_seq)
         if state is None or state == task.state:
             return task
         require_open(incident)

@@ -20,5 +20,6 @@ urlpatterns = [
     path("deadlines/<int:pk>/waive/", api.DeadlineWaive.as_view(), name="deadline-waive"),
     path("deadlines/<int:pk>/move/", api.DeadlineMove.as_view(), name="deadline-move"),
     path("notifications/", api.MyNotifications.as_view(), name="my-notifications"),
+    path("notifications/<int:pk>/ack/", api.NotificationAck.as_view(), name="notification-ack"),
     path("users/", api.UserList.as_view(), name="user-list"),
 ]

@@ -13,7 +13,8 @@ class VoiceConfig(AppConfig):
         # Tell the incident timeline how statement and Q&A-line entries read.
         from incidents import timeline
 
-        from . import entries
+        from . import alerts, entries
 
         for code, label, describe, schema in entries.KINDS:
             timeline.register_kind(code, label, describe, schema)
+        alerts.register_texts()

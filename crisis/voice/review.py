@@ -25,6 +25,7 @@ from incidents.services import require_open
 from incidents.timeline import lock_incident, record
 from playbooks import templating
 
+from . import alerts
 from .models import ReviewedText
 
 MAX_COMMENT = 5_000
@@ -118,7 +119,9 @@ def locked(kind: Kind, obj_id: int, user) -> tuple[Incident, Any]:
 
 
 def write(kind: Kind, incident: Incident, obj: ReviewedText, action: str, *, by, text: str = "", **extra) -> None:
+    """Record a step on the timeline and tell whoever the step concerns (after commit)."""
     record(incident, kind.entry, actor=by, text=text, data=kind.data(obj, action, **extra))
+    alerts.review_step(incident, obj, action, by=by, text=text)
 
 
 def take_over(kind: Kind, incident: Incident, new: Any, *, by) -> Any:

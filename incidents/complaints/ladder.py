@@ -22,7 +22,7 @@ from ..clock.models import Alarm, AlarmKind
 from ..clock.registry import Busy, Gone, OwnerType
 from ..notify import delivery as notify
 from ..notify import texts
-from . import access, journal
+from . import access, alerts, journal
 from .models import (
     TOP_INTERNAL_LEVEL,
     Complaint,
@@ -188,6 +188,7 @@ def climb(complaint: Complaint, *, by, reason: str, cause: str, outside_body: st
     )
     start_level(complaint, start=timezone.now())
     journal.on_incident(complaint, "escalated", actor=by, cause=cause)
+    alerts.escalated(complaint, by=by, cause=cause)
 
 
 # --- When an alarm goes off ------------------------------------------------------------------------
@@ -254,9 +255,8 @@ def _act(context: tuple[Complaint, ComplaintDeadline], alarm: Alarm) -> None:
         deadline.kind in (ComplaintDeadlineKind.ACKNOWLEDGE, ComplaintDeadlineKind.RESOLVE)
         and complaint.level < TOP_INTERNAL_LEVEL
     )
-    if climbs:
+    if climbs:  # the new rung is told by the climb (complaint_escalated)
         climb(complaint, by=None, reason="", cause=f"breach:{deadline.kind}")
-        people |= set(access.members_at(complaint.level))
     data["now_level"] = complaint.level
     _tell(complaint, alarm, "deadline_breached", data, people)
 

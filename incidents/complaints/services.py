@@ -32,7 +32,7 @@ from config.text import text_error
 
 from ..clock import workdays
 from ..timeline import person
-from . import access, ladder, rules
+from . import access, alerts, ladder, rules
 from .journal import log as _log
 from .journal import on_incident as _on_incident
 from .ladder import lock as _lock
@@ -458,6 +458,8 @@ def _propose(complaint: Complaint, *, by, data, note, errors) -> dict:
     complaint.approved_by = None
     complaint.approved_at = None
     complaint.save()
+    if complaint.approval_needed:
+        alerts.approval_requested(complaint, by=by, proposal=complaint.events.count())
     return {"compensation": str(amount) if amount is not None else None, "approval_needed": complaint.approval_needed}
 
 

@@ -22,7 +22,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -31,7 +31,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +43,23 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 WEBHOOK_LANGUAGE = "en"
+
+# What acknowledging a notification does, per the prefix of its cause ("page:12:0" → "page"),
+# registered by the domain that sent it: it runs in the acknowledging transaction.
+Acknowledger = Callable[[Notification, Any], None]
+_acknowledgers: dict[str, Acknowledger] = {}
+# Who hears, after commit, that notifications reached people in the console (the live badge).
+ConsoleListener = Callable[[list[dict[str, Any]]], None]
+_console_listeners: list[ConsoleListener] = []
+
+
+def register_acknowledger(cause_prefix: str, acknowledger: Acknowledger) -> None:
+    _acknowledgers[cause_prefix] = acknowledger
+
+
+def listen_in_console(listener: ConsoleListener) -> None:
+    if listener not in _console_listeners:
+        _console_listeners.append(listener)
 
 
 def preferences(users) -> dict[int, NotificationPreference]:
@@ -57,12 +75,14 @@ def send(
     topic: tuple[str, int | None] = ("", None),
     cause: str = "",
     webhook: dict[str, Any] | None = None,
+    needs_ack: bool = False,
 ) -> list[Notification]:
     """Tell `recipients` (in the console, and by e-mail where they want it) and, with a `webhook`
     payload, every active endpoint. Runs inside the caller's transaction; sends after commit.
 
     `cause` (e.g. "alarm:12") makes the database drop a second notification of the same person
-    over the same channel for the same cause, should a duplicate ever slip through upstream."""
+    over the same channel for the same cause, should a duplicate ever slip through upstream.
+    `needs_ack` marks a page: its recipients are asked to acknowledge it."""
     now = timezone.now()
     topic_type, topic_id = topic
     common = {"topic_type": topic_type, "topic_id": topic_id, "cause": cause, "event": event}
@@ -80,6 +100,7 @@ def send(
                 body=body,
                 state=NotificationState.SENT,
                 sent_at=now,
+                needs_ack=needs_ack,
                 **common,
             )
         )
@@ -96,6 +117,7 @@ def send(
             ]
     # With a cause, the unique constraints drop duplicates instead of failing the caller.
     Notification.objects.bulk_create(created, ignore_conflicts=bool(cause))
+    _announce_in_console(created, cause=cause, at=now)
     if any(n.state == NotificationState.PENDING for n in created):
         if cause:  # ignore_conflicts leaves no primary keys: read back what is pending
             pending_rows = Notification.objects.filter(cause=cause, state=NotificationState.PENDING)
@@ -104,6 +126,43 @@ def send(
             pending = [n.pk for n in created if n.state == NotificationState.PENDING]
         transaction.on_commit(lambda: _enqueue(pending))
     return created
+
+
+def _announce_in_console(created: list[Notification], *, cause: str, at) -> None:
+    """After commit, tell the listeners (the live transport) what reached whom in the console."""
+    console = [n for n in created if n.channel == Channel.IN_APP]
+    if not console or not _console_listeners:
+        return
+    if cause:  # ignore_conflicts leaves no primary keys, and may have dropped a duplicate
+        console = list(
+            Notification.objects.filter(
+                cause=cause, channel=Channel.IN_APP, created_at=at, recipient__in=[n.recipient_id for n in console]
+            )
+        )
+    announced = [console_message(n) for n in console]
+    transaction.on_commit(lambda: _tell_listeners(announced))
+
+
+def console_message(notification: Notification) -> dict[str, Any]:
+    return {
+        "id": notification.pk,
+        "user": notification.recipient_id,
+        "event": notification.event,
+        "topic_type": notification.topic_type,
+        "topic_id": notification.topic_id,
+        "subject": notification.subject,
+        "body": notification.body,
+        "needs_ack": notification.needs_ack,
+        "created_at": notification.created_at.isoformat(),
+    }
+
+
+def _tell_listeners(announced: list[dict[str, Any]]) -> None:
+    for listener in _console_listeners:
+        try:
+            listener(announced)
+        except Exception:  # the live badge is a convenience: the inbox has the rows
+            log.exception("A console listener failed; the notifications are in the inbox")
 
 
 def _enqueue(ids: list[int]) -> None:
@@ -128,6 +187,31 @@ def unread_count(user) -> int:
 
 def mark_read(user) -> int:
     return inbox(user).filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+def unacknowledged(user):
+    """Pages that still wait for this person to say "I have it"."""
+    return inbox(user).filter(needs_ack=True, acked_at__isnull=True)
+
+
+def acknowledge(notification_id: int, user) -> Notification:
+    """The recipient acknowledges a notification (and reads it). For a page, what the sending
+    domain registered runs in the same transaction (e.g. the escalation stops). Acknowledging
+    twice changes nothing. Someone else's notification does not exist for this user."""
+    notification = inbox(user).get(pk=notification_id)
+    if notification.acked_at is not None:
+        return notification
+    now = timezone.now()
+    with transaction.atomic():
+        # The domain locks its own rows first (the order its other writers use), then this one.
+        acknowledger = _acknowledgers.get(notification.cause.partition(":")[0])
+        if acknowledger is not None:
+            acknowledger(notification, user)
+        Notification.objects.filter(pk=notification.pk, acked_at__isnull=True).update(
+            acked_at=now, read_at=Coalesce("read_at", Value(now))
+        )
+    notification.refresh_from_db()
+    return notification
 
 
 def preference_of(user) -> NotificationPreference | None:

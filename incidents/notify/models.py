@@ -82,6 +82,10 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = moment(_("sent at"))
     read_at = moment(_("read at"))
+    # A page (a call for someone to act now) waits for its recipient to say "I have it"; the domain
+    # that paged registered what acknowledging it does (incidents: stop the escalation).
+    needs_ack = models.BooleanField(_("needs acknowledgement"), default=False)
+    acked_at = moment(_("acknowledged at"))
 
     class Meta:
         ordering = ["-created_at", "-pk"]

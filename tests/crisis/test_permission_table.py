@@ -369,6 +369,19 @@ def _roster(user, own):
     return user.is_staff and user.has_perm("oncall.change_dutyrotation") and user.has_perm("oncall.add_dutyoverride")
 
 
+@check("Edit how long a page waits before it escalates, in the admin site")
+def _escalation_policy(user, own):
+    return user.is_staff and user.has_perm("incidents.change_escalationpolicy")
+
+
+@check("Acknowledge a page sent to oneself")
+def _acknowledge_page(user, own):
+    from incidents.notify import delivery as notify
+
+    pages = notify.send(event="incident_declared", recipients=[user], data={}, topic=("incident", None), needs_ack=True)
+    return attempt(lambda: notify.acknowledge(pages[0].pk, user))
+
+
 @check("Edit escalation rules in the admin site")
 def _rules(user, own):
     return user.is_staff and user.has_perm("complaints.change_escalationrule")

@@ -457,9 +457,12 @@ def test_a_missed_time_limit_climbs_one_rung_exactly_once(responder, handler, ma
     assert ack.state == "breached"
     assert complaint.events.filter(kind="escalated").count() == 1
     assert complaint.events.filter(kind="breach").count() == 1
-    # the new rung hears of it; so does the rung it came from
+    # the rung it came from hears of the breach; the new rung that the complaint is now theirs
     told = set(about("complaint", complaint).filter(event="deadline_breached").values_list("recipient", flat=True))
-    assert {manager.pk, handler.pk} <= told
+    assert handler.pk in told and manager.pk not in told
+    escalated = about("complaint", complaint).filter(event="complaint_escalated", channel="in_app")
+    assert list(escalated.values_list("recipient", flat=True)) == [manager.pk]
+    assert "acknowledge was missed" in escalated.get().body
     assert about("complaint", complaint).filter(event="deadline_reminder", recipient=handler).exists()
 
 

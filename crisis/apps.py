@@ -9,10 +9,12 @@ class CrisisConfig(AppConfig):
 
     def ready(self) -> None:
         from incidents import events
+        from incidents.notify import delivery as notify
 
         from . import broadcast, roles
 
         events.subscribe(broadcast.on_timeline_event)
+        notify.listen_in_console(broadcast.on_console_notifications)
         # Groups and their permissions are data the code defines; keep them in step after every
         # migrate (and after test flushes, which also send post_migrate). The signal goes to apps
         # with models, in INSTALLED_APPS order: the last of ours (one voice) comes after every

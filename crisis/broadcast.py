@@ -7,8 +7,10 @@ commit wherever the service ran).
 
 from __future__ import annotations
 
+import json
 import logging
 from functools import cache
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -30,3 +32,13 @@ def _client() -> redis.Redis:
 def on_timeline_event(event: TimelineEvent) -> None:
     """Runs after commit (see incidents.events). Serialise once, publish once."""
     _client().publish(live_channel(), event.wire())
+
+
+def on_console_notifications(announced: list[dict[str, Any]]) -> None:
+    """Runs after commit (registered with incidents.notify): each notification goes to its
+    recipient's open pages — the badge, the tray, a system notification."""
+    pipe = _client().pipeline(transaction=False)
+    for notification in announced:
+        message = {"type": "notification", **notification}
+        pipe.publish(live_channel(), json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+    pipe.execute()

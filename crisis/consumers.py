@@ -1,4 +1,5 @@
-"""Websockets: /ws/incidents/{id}/?after=SEQ (the war room) and /ws/board/.
+"""Websockets: /ws/incidents/{id}/?after=SEQ (the war room), /ws/board/ and /ws/me/ (one's own
+notifications: the badge, the tray and system notifications on every page).
 
 Timeline messages: {"seq", "type", "incident", "at", "data", "message"} — `message` holds the
 entry's sentence in each language. Other messages carry a `type` and no `seq`: presence,
@@ -22,10 +23,11 @@ from django.utils import timezone
 
 from incidents import permissions, services
 from incidents.models import Incident, TimelineEntry
+from incidents.notify import delivery as notify
 from incidents.timeline import event_for
 
 from . import presence
-from .fanout import BoardFeed, Stream, get_hub
+from .fanout import BoardFeed, PersonalFeed, Stream, get_hub
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def send_error(self, error: str) -> None:
         await self.send(text_data=json.dumps({"type": "error", "error": error}))
+
+    async def answer_ping(self, text_data: str | None, refusal: str) -> None:
+        """For sockets that only listen: a ping is answered, anything else refused with `refusal`."""
+        if text_data and len(text_data) <= MAX_CLIENT_MESSAGE:
+            with contextlib.suppress(ValueError):
+                if json.loads(text_data) == {"type": "ping"}:
+                    return await self.send(text_data=json.dumps({"type": "pong"}))
+        await self.send_error(refusal)
 
 
 @database_sync_to_async
@@ -260,11 +270,40 @@ class BoardConsumer(LiveConsumer):
             await self.stop_tasks()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data and len(text_data) <= MAX_CLIENT_MESSAGE:
-            with contextlib.suppress(ValueError):
-                if json.loads(text_data) == {"type": "ping"}:
-                    return await self.send(text_data=json.dumps({"type": "pong"}))
-        await self.send_error('The board only answers {"type": "ping"}.')
+        await self.answer_ping(text_data, 'The board only answers {"type": "ping"}.')
+
+
+@database_sync_to_async
+def _attention(user) -> dict[str, int]:
+    return {"unread": notify.unread_count(user), "unacknowledged": notify.unacknowledged(user).count()}
+
+
+class PersonalConsumer(LiveConsumer):
+    """/ws/me/: the signed-in person's notifications as they are written. First message:
+    {"type": "hello", "unread", "unacknowledged"}; then {"type": "notification", "id", "event",
+    "subject", "body", "needs_ack", "topic_type", "topic_id", "created_at"} for each."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return await self.refuse(4401)
+        await self.accept()
+        self.user_id = user.pk
+        self.hub = await get_hub()
+        self.feed = PersonalFeed(on_overflow=self.too_slow)
+        # Follow first, then count: a notification written in between is counted and also sent,
+        # and the page takes the hello's counts as the truth at that moment.
+        self.hub.follow(self.user_id, self.feed)
+        await self.send(text_data=json.dumps({"type": "hello", **await _attention(user)}))
+        await self.start_writer(self.feed.queue)
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "feed"):
+            self.hub.unfollow(self.user_id, self.feed)
+            await self.stop_tasks()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        await self.answer_ping(text_data, 'This socket only answers {"type": "ping"}.')
 
 
 class UnknownConsumer(LiveConsumer):

@@ -2,11 +2,15 @@ from django.conf import settings
 
 from incidents.notify import delivery as notify
 
+TRAY_SIZE = 8
+
 
 def console(request):
-    """The language switch, and the count of unread notifications for the top bar."""
-    unread = 0
+    """The language switch, and for the top bar the count of unread notifications and the tray
+    of the latest ones (kept live by /ws/me/)."""
+    context = {"LANGUAGE_CHOICES": settings.LANGUAGES, "unread_notifications": 0, "tray": []}
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        unread = notify.unread_count(user)
-    return {"LANGUAGE_CHOICES": settings.LANGUAGES, "unread_notifications": unread}
+        context["unread_notifications"] = notify.unread_count(user)
+        context["tray"] = list(notify.inbox(user)[:TRAY_SIZE])
+    return context

@@ -135,10 +135,20 @@ class BoardFeed(Outbox):
             self._put(text)
 
 
+class PersonalFeed(Outbox):
+    """One person's notifications in the console, for one of their open pages (the badge, the
+    tray). Not replayed: the page was rendered with the notifications so far, and a reconnecting
+    page asks the API for what it missed."""
+
+    def offer(self, text: str) -> None:
+        self._put(text)
+
+
 class Hub:
     def __init__(self) -> None:
         self.rooms: dict[int, set[Stream]] = defaultdict(set)
         self.board: set[BoardFeed] = set()
+        self.people: dict[int, set[PersonalFeed]] = defaultdict(set)
         self._ready = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._publisher: aioredis.Redis | None = None
@@ -160,11 +170,13 @@ class Hub:
         self.rooms[incident_id].add(stream)
 
     def leave(self, incident_id: int, stream: Stream) -> None:
-        room = self.rooms.get(incident_id)
-        if room is not None:
-            room.discard(stream)
-            if not room:
-                del self.rooms[incident_id]
+        _discard(self.rooms, incident_id, stream)
+
+    def follow(self, user_id: int, feed: PersonalFeed) -> None:
+        self.people[user_id].add(feed)
+
+    def unfollow(self, user_id: int, feed: PersonalFeed) -> None:
+        _discard(self.people, user_id, feed)
 
     @property
     def client(self) -> aioredis.Redis:
@@ -210,11 +222,16 @@ class Hub:
     def _route(self, raw: bytes) -> None:
         try:
             message = json.loads(raw)
-            incident = message["incident"]
-        except (ValueError, KeyError, TypeError):
+            personal = message.get("type") == "notification"
+            incident = message["user"] if personal else message["incident"]
+        except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("Ignoring a malformed live message")
             return
         text = raw.decode() if isinstance(raw, bytes) else raw
+        if personal:  # to that person's open pages only
+            for feed in list(self.people.get(incident, ())):
+                feed.offer(text)
+            return
         seq = message.get("seq")
         for stream in list(self.rooms.get(incident, ())):
             stream.offer(seq, text)
@@ -222,6 +239,14 @@ class Hub:
             restricted = bool(message.get("restricted"))
             for feed in list(self.board):
                 feed.offer(restricted, text)
+
+
+def _discard(groups: dict, key: int, member) -> None:
+    group = groups.get(key)
+    if group is not None:
+        group.discard(member)
+        if not group:
+            del groups[key]
 
 
 def _redis() -> aioredis.Redis:

@@ -8,8 +8,11 @@ from django.contrib import messages
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from incidents import permissions, policy, services
 from incidents.models import OPEN_STATUSES, Deadline, DeadlineState, Incident, Status
@@ -143,11 +146,24 @@ def my_notifications(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Saved."))
         return redirect("crisis:notifications")
     notifications = list(notify.inbox(request.user)[:100])
-    unread = {n.pk for n in notifications if n.read_at is None}
     notify.mark_read(request.user)
     return render(
         request,
         "crisis/notifications.html",
-        {"form": form, "notifications": notifications, "unread": unread},
+        {"form": form, "notifications": notifications},
         status=400 if form.errors else 200,
     )
+
+
+@require_POST
+def notification_ack(request: HttpRequest, nid: int) -> HttpResponse:
+    """The tray's and the notifications page's "Acknowledge" without JavaScript (with it, the page
+    calls POST /api/notifications/{id}/ack/). Someone else's notification is 404."""
+    try:
+        notify.acknowledge(nid, request.user)
+    except notify.Notification.DoesNotExist:
+        raise Http404 from None
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        back = reverse("crisis:notifications")
+    return redirect(back)

@@ -85,7 +85,7 @@ def send(
     `needs_ack` marks a page: its recipients are asked to acknowledge it."""
     now = timezone.now()
     topic_type, topic_id = topic
-    common = {"topic_type": topic_type, "topic_id": topic_id, "cause": cause, "event": event}
+    common = {"topic_type": topic_type, "topic_id": topic_id, "cause": cause, "event": event, "created_at": now}
     created: list[Notification] = []
     people = sorted({u for u in recipients if u.is_active}, key=lambda u: u.pk)
     prefs = preferences(people)

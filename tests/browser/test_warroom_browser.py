@@ -6,6 +6,7 @@ docs/screenshots/ for the README with UPDATE_SCREENSHOTS=1)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -159,3 +160,45 @@ def test_the_board_updates_live_and_shows_the_next_deadline(browser, asgi_server
     shoot(page, "board-en")
     services.transition_incident(incident.pk, by=commander, name="contain")
     expect(page.locator(f'tr[data-incident="{incident.pk}"] .status')).to_contain_text("Contained", timeout=5000)
+
+
+def test_a_page_reaches_the_commanders_open_board_and_one_click_stops_the_escalation(browser, asgi_servers):
+    """Issue 16: another user declares; within two seconds, without a reload, the commander on
+    duty sees the badge and the page in the tray; acknowledging it there stops the escalation."""
+    from playwright.sync_api import expect
+
+    from incidents.clock.models import Alarm
+    from incidents.models import Page, PageState
+    from incidents.paging import PAGE
+    from tests.incidents.test_paging import on_duty
+
+    a, _ = asgi_servers
+    import_text(SAMPLE, publish=True)
+    commander = factories.commander_user(username="zhangwei", first_name="张伟")
+    responder = factories.responder_user(username="liuqiang", first_name="刘强")
+    on_duty(commander)
+    board = sign_in(browser, a, commander)
+    expect(board.locator("body")).to_have_attribute("data-attention", "ready")
+    expect(board.locator("#notif-badge")).to_be_hidden()
+    incident = factories.declare(responder, title="Worker injured at gate 3", severity=1)
+    expect(board.locator("#notif-badge")).to_have_text("1", timeout=2000)
+    board.click("#tray > summary")
+    item = board.locator("#tray-list li", has_text="Worker injured at gate 3")
+    expect(item).to_be_visible(timeout=2000)
+    expect(item).to_have_class(re.compile("needs-ack"))
+    shoot(board, "page-tray-en")
+    page = Page.objects.get(incident=incident)
+    assert Alarm.objects.pending().owned_by(PAGE, page.pk).exists()
+    item.locator("button.ack").click()
+    expect(item.locator(".acked")).to_be_visible(timeout=3000)
+    expect(item).not_to_have_class(re.compile("needs-ack"))
+    page.refresh_from_db()
+    assert page.state == PageState.ACKNOWLEDGED and page.acknowledged_by == commander
+    assert not Alarm.objects.pending().owned_by(PAGE, page.pk).exists()
+
+    phone = sign_in(browser, a, commander, locale="zh-CN", viewport={"width": 390, "height": 844})
+    phone.click("#tray > summary")
+    expect(phone.locator("#tray-list")).to_contain_text("Worker injured at gate 3")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width
+    shoot(phone, "page-tray-phone")

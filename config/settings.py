@@ -304,6 +304,13 @@ CRISIS_PAGE_ACK_MINUTES = {1: 5, 2: 5, 3: 15, 4: 15}
 CRISIS_NOTIFY_BACKOFF_SECONDS = float(os.environ.get("CRISIS_NOTIFY_BACKOFF_SECONDS", "10"))
 CRISIS_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("CRISIS_NOTIFY_MAX_ATTEMPTS", "8"))
 CRISIS_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("CRISIS_WEBHOOK_TIMEOUT_SECONDS", "5"))
+# Where people reach the console: links in chat robots' cards and in SMS.
+CRISIS_BASE_URL = os.environ.get("CRISIS_BASE_URL", "http://127.0.0.1:8000")
+# An HTTP SMS gateway for pages (README: "SMS"). Empty URL: no SMS.
+CRISIS_SMS_GATEWAY_URL = os.environ.get("CRISIS_SMS_GATEWAY_URL", "")
+CRISIS_SMS_GATEWAY_KEY = os.environ.get("CRISIS_SMS_GATEWAY_KEY", "")
+CRISIS_SMS_SIGN_NAME = os.environ.get("CRISIS_SMS_SIGN_NAME", "")  # 短信签名, e.g. 某某地产
+CRISIS_SMS_TEMPLATE = os.environ.get("CRISIS_SMS_TEMPLATE", "")  # the gateway's approved template code
 # The groups a deadline rule can escalate to by name ("admins", "executives").
 CRISIS_GROUP_ADMINS = "admins"
 CRISIS_GROUP_EXECUTIVES = "executives"

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.forms import SerializerForm
 from incidents.models import Role
+from incidents.notify.models import Kind
 from incidents.serializers import (
     CommanderSerializer,
     ConfirmSerializer,
@@ -132,4 +133,18 @@ class WaiveForm(SerializerForm):
 
 class PreferenceForm(forms.Form):
     email = forms.BooleanField(label=_("Also send me e-mail"), required=False)
+    email_kinds = forms.MultipleChoiceField(
+        label=_("By e-mail, about"), choices=Kind.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    sms_pages = forms.BooleanField(label=_("Pages also by SMS"), required=False)
+    phone = forms.CharField(label=_("Mobile number for pages"), required=False, max_length=20)
+    quiet_from = forms.TimeField(
+        label=_("Quiet hours from"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text=_("In quiet hours only the console hears; e-mail and SMS wait — except pages at severity I–II."),
+    )
+    quiet_until = forms.TimeField(
+        label=_("Quiet hours until"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
     language = forms.ChoiceField(label=_("Language of my notifications"), choices=settings.LANGUAGES)

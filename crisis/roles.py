@@ -40,6 +40,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
             for app, model in (
                 ("clock", "calendarday"),
                 ("notify", "webhookendpoint"),
+                ("notify", "chatrobot"),
                 ("notify", "notificationpreference"),
                 ("complaints", "escalationrule"),
                 ("complaints", "timelimitprofile"),

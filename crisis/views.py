@@ -134,9 +134,16 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def my_notifications(request: HttpRequest) -> HttpResponse:
-    preference = notify.preference_of(request.user)
-    initial = {"email": preference.email if preference else True,
-               "language": preference.language if preference else request.LANGUAGE_CODE}  # fmt: skip
+    preference = notify.preferences([request.user])[request.user.pk]  # stored, or the defaults
+    initial = {
+        "email": preference.email,
+        "email_kinds": preference.email_kinds,
+        "sms_pages": preference.sms_pages,
+        "phone": preference.phone,
+        "quiet_from": preference.quiet_from,
+        "quiet_until": preference.quiet_until,
+        "language": preference.language or request.LANGUAGE_CODE,
+    }
     form = PreferenceForm(request.POST or None, initial=initial)
     if (
         request.method == "POST"

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from incidents import permissions, policy, services, timeline
 from incidents.alarms import FIRST_HOUR_AFTER
 from incidents.models import Deadline, Incident, ReportChannel, RoleAssignment, Task, TimelineEntry
+from incidents.notify import delivery as notify
 from playbooks.models import Audience, DeadlineNature
 
 from .complaint_views import complaints_panel_context
@@ -72,6 +73,7 @@ def header_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
         ),
         "may_change_command": permissions.may_change_command(user, incident) and incident.is_open,
         "first_hour_ends": incident.declared_at + FIRST_HOUR_AFTER,
+        "muted": notify.is_muted(user, "incident", incident.pk),
     }
 
 
@@ -231,6 +233,16 @@ def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
     errors_as_messages(request, form)
     # The note reaches every open war room, this one included, through the websocket.
     return _after_action(request, pk, None, "#timeline")
+
+
+@require_POST
+def incident_mute(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mute an incident one only follows (what merely informs falls silent; pages and what asks
+    one to act still come), or unmute it."""
+    _incident_or_404(request, pk)
+    muted = notify.set_muted(request.user, "incident", pk, request.POST.get("muted") == "1")
+    messages.success(request, _("Muted: only pages and what asks you to act.") if muted else _("Unmuted."))
+    return _after_action(request, pk, "header", "")
 
 
 @require_POST

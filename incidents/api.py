@@ -215,6 +215,20 @@ class IncidentNotes(APIView):
         return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
+class MuteSerializer(serializers.Serializer):
+    muted = serializers.BooleanField(help_text="True: only pages and what asks me to act; false: everything.")
+
+
+class IncidentMute(APIView):
+    """POST /api/incidents/{id}/mute/ {"muted": true|false}: for an incident one only follows."""
+
+    @extend_schema(request=MuteSerializer, responses=MuteSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        incident = services.get_visible_incident(pk, request.user)
+        muted = validated(MuteSerializer, request.data)["muted"]
+        return Response({"muted": notify.set_muted(request.user, "incident", incident.pk, muted)})
+
+
 @extend_schema(
     parameters=[
         OpenApiParameter("username", str, description="Exact username."),

@@ -12,6 +12,7 @@ class IncidentsConfig(AppConfig):
         from .clock import registry as clock_registry
         from .models import EntryKind
         from .notify import delivery as notify
+        from .notify import texts
 
         for code, describe, schema in entries.KINDS:
             timeline.register_kind(code, EntryKind(code).label, describe, schema)
@@ -21,3 +22,4 @@ class IncidentsConfig(AppConfig):
         paging.register_texts()
         alerts.register_texts()
         notify.register_acknowledger("page", paging.acknowledge_notification)
+        texts.register_link("incident", lambda pk: f"/incidents/{pk}/")

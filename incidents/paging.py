@@ -141,7 +141,21 @@ def _escalation_alarm(page: Page, incident: Incident, now) -> None:
     clock.schedule([alarm])
 
 
-def _page(page: Page, incident: Incident, step: int, recipients: set, *, by, event: str, **data: Any) -> None:
+def _incident_ref(incident: Incident) -> dict[str, Any]:
+    return {"id": incident.pk, "title": incident.title, "kind": incident.kind, "severity": incident.severity}
+
+
+def _page(
+    page: Page,
+    incident: Incident,
+    step: int,
+    recipients: set,
+    *,
+    by,
+    event: str,
+    webhook: dict[str, Any] | None,
+    **data: Any,
+) -> None:
     page.step = step
     page.paged_users = sorted({*page.paged_users, *(u.pk for u in recipients)})
     notify.send(
@@ -151,16 +165,8 @@ def _page(page: Page, incident: Incident, step: int, recipients: set, *, by, eve
         topic=(TOPIC, incident.pk),
         cause=f"page:{page.pk}:{step}",
         needs_ack=True,
-        webhook={
-            "event": "incident.paged",
-            "incident": {
-                "id": incident.pk,
-                "title": incident.title,
-                "kind": incident.kind,
-                "severity": incident.severity,
-            },
-            "step": PageStep(step).name.lower(),
-        },
+        urgent=incident.severity in EXECUTIVE_SEVERITIES,  # through quiet hours
+        webhook=webhook,
     )
     record(
         incident,
@@ -182,6 +188,7 @@ def incident_declared(incident: Incident, *, by) -> Page | None:
     once — and tell the executives of a severity I–II incident. A commander on duty who declared
     the incident themselves knows it: their page is acknowledged at once and does not escalate."""
     executives = (_executives() if incident.severity in EXECUTIVE_SEVERITIES else set()) - {by}
+    webhook: dict[str, Any] | None = {"event": "incident.declared", "incident": _incident_ref(incident)}
     page = None
     if incident.commander_id is None:
         page = Page.objects.create(incident=incident, created_at=timezone.now())
@@ -197,18 +204,20 @@ def incident_declared(incident: Incident, *, by) -> Page | None:
                 break
             step += 1  # nobody on duty (or no backup): the next rung at once
         if recipients:
-            _page(page, incident, step, recipients, by=by, event="incident_declared")
+            _page(page, incident, step, recipients, by=by, event="incident_declared", webhook=webhook)
+            webhook = None  # one announcement per declaration
             executives -= recipients
         if step < PageStep.EVERYONE and page.state == PageState.OPEN:
             _escalation_alarm(page, incident, page.created_at)
         page.save()
-    if executives:
+    if executives or webhook is not None:
         notify.send(
             event="incident_declared",
             recipients=executives,
             data=_data(incident, by),
             topic=(TOPIC, incident.pk),
             cause=f"declared:{incident.pk}",
+            webhook=webhook,
         )
     return page
 
@@ -307,7 +316,17 @@ def _escalate(context: tuple[Incident, Page], alarm: Alarm) -> None:
         recipients = {u for u in _rung(incident, step) if u.pk not in already}
     page.escalated_at = alarm.handled_at
     if recipients:
-        _page(page, incident, step, recipients, by=None, event="page_unacknowledged", waited_minutes=max(waited, 1))
+        webhook = {"event": "incident.paged", "incident": _incident_ref(incident), "step": PageStep(step).name.lower()}
+        _page(
+            page,
+            incident,
+            step,
+            recipients,
+            by=None,
+            event="page_unacknowledged",
+            webhook=webhook,
+            waited_minutes=max(waited, 1),
+        )
     else:
         page.step = step
     if page.step < PageStep.EVERYONE:

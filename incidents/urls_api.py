@@ -13,6 +13,7 @@ urlpatterns = [
     path("roles/<int:pk>/end/", api.RoleEnd.as_view(), name="role-end"),
     path("incidents/<int:pk>/timeline/", api.IncidentTimeline.as_view(), name="incident-timeline"),
     path("incidents/<int:pk>/notes/", api.IncidentNotes.as_view(), name="incident-notes"),
+    path("incidents/<int:pk>/mute/", api.IncidentMute.as_view(), name="incident-mute"),
     path("incidents/<int:pk>/tasks/", api.IncidentTasks.as_view(), name="incident-tasks"),
     path("tasks/<int:pk>/", api.TaskDetail.as_view(), name="task-detail"),
     path("incidents/<int:pk>/deadlines/", api.IncidentDeadlines.as_view(), name="incident-deadlines"),

@@ -100,9 +100,19 @@ def _data(incident: Incident, obj: ReviewedText, by, **extra: Any) -> dict[str, 
     }
 
 
-def _tell(event: str, people: set, incident: Incident, obj: ReviewedText, action: str, *, by, **extra: Any) -> None:
+def _tell(
+    event: str,
+    people: set,
+    incident: Incident,
+    obj: ReviewedText,
+    action: str,
+    *,
+    by,
+    webhook: dict[str, Any] | None = None,
+    **extra: Any,
+) -> None:
     people = {p for p in people if p is not None and p != by}
-    if not people:
+    if not people and webhook is None:
         return
     noun = "line" if isinstance(obj, QALine) else "statement"
     notify.send(
@@ -112,6 +122,7 @@ def _tell(event: str, people: set, incident: Incident, obj: ReviewedText, action
         topic=(TOPIC, incident.pk),
         # One notice per text, step and version: a text submitted again after a rejection is new.
         cause=f"{noun}:{obj.pk}:{action}:{obj.version}",
+        webhook=webhook,
     )
 
 
@@ -127,4 +138,9 @@ def review_step(incident: Incident, obj: ReviewedText, action: str, *, by, text:
         _tell("statement_rejected", {obj.drafted_by}, incident, obj, action, by=by, comment=text)
     elif action == "published":
         people = {obj.drafted_by, incident.spokesperson, incident.commander}
-        _tell("statement_published", people, incident, obj, action, by=by)
+        announcement = {
+            "event": "statement.published",
+            "incident": {"id": incident.pk, "title": incident.title},
+            "statement": {"id": obj.pk, "audience": obj.audience, "title": obj.title},
+        }
+        _tell("statement_published", people, incident, obj, action, by=by, webhook=announcement)

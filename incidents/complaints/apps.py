@@ -14,9 +14,11 @@ class ComplaintsConfig(AppConfig):
         # Fill the registries of the layers below with what only complaints know.
         from .. import timeline
         from ..clock import registry as clock_registry
+        from ..notify import texts
         from . import alerts, entries, journal, ladder
 
         timeline.register_kind(journal.ENTRY_KIND, _("Complaint"), entries.describe, entries.ComplaintEntry)
         clock_registry.register(ladder.OWNER_TYPE)
         ladder.register_texts()
         alerts.register_texts()
+        texts.register_link("complaint", lambda pk: f"/complaints/{pk}/")

@@ -20,10 +20,12 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from typing import Any
 
 from celery import shared_task
@@ -33,11 +35,22 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import texts
-from .models import Channel, Notification, NotificationPreference, NotificationState, WebhookEndpoint
+from . import adapters, texts
+from .models import (
+    MUTABLE_KINDS,
+    Channel,
+    ChatRobot,
+    Kind,
+    Mute,
+    Notification,
+    NotificationPreference,
+    NotificationState,
+    WebhookEndpoint,
+    kind_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +80,26 @@ def preferences(users) -> dict[int, NotificationPreference]:
     return {u.pk: stored.get(u.pk) or NotificationPreference(user=u, language=settings.LANGUAGE_CODE) for u in users}
 
 
+def quiet_until(pref: NotificationPreference, at: datetime) -> datetime | None:
+    """When `at` falls in the person's quiet hours, the moment they end; otherwise None."""
+    if pref.quiet_from is None or pref.quiet_until is None or pref.quiet_from == pref.quiet_until:
+        return None
+    local = timezone.localtime(at)
+    now, start, end = local.time(), pref.quiet_from, pref.quiet_until
+    inside = start <= now < end if start < end else (now >= start or now < end)
+    if not inside:
+        return None
+    ends = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    return ends if ends > local else ends + timedelta(days=1)
+
+
+def _muted(people: list, event: str, topic: tuple[str, int | None], needs_ack: bool) -> set[int]:
+    if needs_ack or kind_of(event) not in MUTABLE_KINDS or topic[1] is None or not people:
+        return set()
+    rows = Mute.objects.filter(user__in=[u.pk for u in people], topic_type=topic[0], topic_id=topic[1])
+    return set(rows.values_list("user_id", flat=True))
+
+
 def send(
     *,
     event: str,
@@ -76,19 +109,27 @@ def send(
     cause: str = "",
     webhook: dict[str, Any] | None = None,
     needs_ack: bool = False,
+    urgent: bool = False,
 ) -> list[Notification]:
-    """Tell `recipients` (in the console, and by e-mail where they want it) and, with a `webhook`
-    payload, every active endpoint. Runs inside the caller's transaction; sends after commit.
+    """Tell `recipients` — in the console always; by e-mail for the kinds each chose; a page also
+    by SMS to those who gave a number — and, with a `webhook` payload (an announcement for the
+    outside world), every active endpoint and the chat robots that hear this event. Runs inside
+    the caller's transaction; sends after commit.
 
     `cause` (e.g. "alarm:12") makes the database drop a second notification of the same person
     over the same channel for the same cause, should a duplicate ever slip through upstream.
-    `needs_ack` marks a page: its recipients are asked to acknowledge it."""
+    `needs_ack` marks a page: its recipients are asked to acknowledge it. `urgent` (a page for a
+    severity I–II incident) goes out in quiet hours too; anything else waits for them to end.
+    Someone who muted the topic hears nothing of it that only informs them."""
     now = timezone.now()
     topic_type, topic_id = topic
     common = {"topic_type": topic_type, "topic_id": topic_id, "cause": cause, "event": event, "created_at": now}
     created: list[Notification] = []
     people = sorted({u for u in recipients if u.is_active}, key=lambda u: u.pk)
+    muted = _muted(people, event, topic, needs_ack)
+    people = [u for u in people if u.pk not in muted]
     prefs = preferences(people)
+    kind = kind_of(event)
     for user in people:
         pref = prefs[user.pk]
         subject, body = texts.render(topic_type, event, data, pref.language or settings.LANGUAGE_CODE)
@@ -104,17 +145,27 @@ def send(
                 **common,
             )
         )
-        if pref.email and user.email:
-            created.append(Notification(channel=Channel.EMAIL, recipient=user, subject=subject, body=body, **common))
+        held = None if urgent else quiet_until(pref, now)
+        later = {"next_attempt_at": held} if held else {}
+        if pref.email and user.email and kind in (pref.email_kinds or []):
+            created.append(
+                Notification(channel=Channel.EMAIL, recipient=user, subject=subject, body=body, **later, **common)
+            )
+        if needs_ack and pref.sms_pages and pref.phone and settings.CRISIS_SMS_GATEWAY_URL:
+            link = texts.link(topic_type, topic_id)
+            created.append(
+                Notification(
+                    channel=Channel.SMS,
+                    recipient=user,
+                    subject=subject,
+                    body=body,
+                    payload={"phone": pref.phone, "link": link},
+                    **later,
+                    **common,
+                )
+            )
     if webhook is not None:
-        endpoints = list(WebhookEndpoint.objects.filter(active=True))
-        if endpoints:
-            subject, body = texts.render(topic_type, event, data, WEBHOOK_LANGUAGE)
-            payload = {**webhook, "at": now.isoformat()}
-            created += [
-                Notification(channel=Channel.WEBHOOK, endpoint=e, subject=subject, body=body, payload=payload, **common)
-                for e in endpoints
-            ]
+        created += _announcements(event, data, topic, webhook, common, now)
     # With a cause, the unique constraints drop duplicates instead of failing the caller.
     Notification.objects.bulk_create(created, ignore_conflicts=bool(cause))
     _announce_in_console(created, cause=cause, at=now)
@@ -126,6 +177,31 @@ def send(
             pending = [n.pk for n in created if n.state == NotificationState.PENDING]
         transaction.on_commit(lambda: _enqueue(pending))
     return created
+
+
+def _announcements(event, data, topic, webhook, common, now) -> list[Notification]:
+    """The outside world's copies: each active webhook endpoint, and each chat robot that hears
+    this event (in the robot's language, with a link back to the console)."""
+    rows: list[Notification] = []
+    endpoints = list(WebhookEndpoint.objects.filter(active=True))
+    if endpoints:
+        subject, body = texts.render(topic[0], event, data, WEBHOOK_LANGUAGE)
+        payload = {**webhook, "at": now.isoformat()}
+        rows += [
+            Notification(channel=Channel.WEBHOOK, endpoint=e, subject=subject, body=body, payload=payload, **common)
+            for e in endpoints
+        ]
+    for robot in ChatRobot.objects.filter(active=True):
+        if event not in (robot.events or []):
+            continue
+        subject, body = texts.render(topic[0], event, data, robot.language)
+        with translation.override(robot.language):
+            button = str(_("Open in the console"))
+        payload = {"link": texts.link(*topic), "button": button}
+        rows.append(
+            Notification(channel=Channel.ROBOT, robot=robot, subject=subject, body=body, payload=payload, **common)
+        )
+    return rows
 
 
 def _announce_in_console(created: list[Notification], *, cause: str, at) -> None:
@@ -218,14 +294,65 @@ def preference_of(user) -> NotificationPreference | None:
     return NotificationPreference.objects.filter(user=user).first()
 
 
-def set_preference(user, *, email: bool, language: str) -> NotificationPreference:
-    """Each person chooses their channels (the console always; e-mail or not) and language."""
+PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+
+
+def set_preference(
+    user,
+    *,
+    email: bool,
+    language: str,
+    email_kinds: Iterable[str] | None = None,
+    phone: str = "",
+    sms_pages: bool = False,
+    quiet_from: dt_time | None = None,
+    quiet_until: dt_time | None = None,
+) -> NotificationPreference:
+    """Each person chooses how they are told: the console always; e-mail for the kinds they pick;
+    pages by SMS to a mobile number; quiet hours (both ends, or neither); their language."""
+    errors: dict[str, str] = {}
     if language not in dict(settings.LANGUAGES):
-        raise ValidationError({"language": _("Unknown language.")})
+        errors["language"] = _("Unknown language.")
+    kinds = list(Kind.values if email_kinds is None else email_kinds)
+    if any(k not in Kind.values for k in kinds):
+        errors["email_kinds"] = _("Unknown kind of notification.")
+    phone = (phone or "").replace(" ", "").replace("-", "")
+    if phone and not PHONE.match(phone):
+        errors["phone"] = _("A mobile number is 6 to 15 digits, optionally after a +.")
+    if sms_pages and not phone:
+        errors["phone"] = _("Pages by SMS need a mobile number.")
+    if (quiet_from is None) != (quiet_until is None):
+        errors["quiet_until"] = _("Quiet hours need a start and an end.")
+    elif quiet_from is not None and quiet_from == quiet_until:
+        errors["quiet_until"] = _("Quiet hours cannot start and end at the same time.")
+    if errors:
+        raise ValidationError(errors)
     preference, _created = NotificationPreference.objects.update_or_create(
-        user=user, defaults={"email": bool(email), "language": language}
+        user=user,
+        defaults={
+            "email": bool(email),
+            "language": language,
+            "email_kinds": [k for k in Kind.values if k in kinds],
+            "phone": phone,
+            "sms_pages": bool(sms_pages),
+            "quiet_from": quiet_from,
+            "quiet_until": quiet_until,
+        },
     )
     return preference
+
+
+def is_muted(user, topic_type: str, topic_id: int) -> bool:
+    return Mute.objects.filter(user=user, topic_type=topic_type, topic_id=topic_id).exists()
+
+
+def set_muted(user, topic_type: str, topic_id: int, muted: bool) -> bool:
+    """Mute or unmute a topic for one person (the caller has checked they may see it)."""
+    if muted:
+        Mute.objects.get_or_create(user=user, topic_type=topic_type, topic_id=topic_id)
+    else:
+        Mute.objects.filter(user=user, topic_type=topic_type, topic_id=topic_id).delete()
+    return muted
 
 
 # --- Delivery --------------------------------------------------------------------------------------
@@ -246,7 +373,7 @@ def _claim(notification_id: int) -> Notification | None:
         )
     if not claimed:
         return None
-    return Notification.objects.select_related("recipient", "endpoint").get(pk=notification_id)
+    return Notification.objects.select_related("recipient", "endpoint", "robot").get(pk=notification_id)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -254,6 +381,25 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def _send(notification: Notification) -> None:
+    if notification.channel == Channel.ROBOT:
+        robot = notification.robot
+        outgoing = adapters.robot_request(
+            robot,
+            subject=notification.subject,
+            body=notification.body,
+            link=notification.payload.get("link", ""),
+            button=notification.payload.get("button", ""),
+        )
+        adapters.post(outgoing, success=robot.provider)
+        return
+    if notification.channel == Channel.SMS:
+        outgoing = adapters.sms_request(
+            phone=notification.payload.get("phone", ""),
+            subject=notification.subject,
+            link=notification.payload.get("link", ""),
+        )
+        adapters.post(outgoing, success="sms")
+        return
     if notification.channel == Channel.EMAIL:
         send_mail(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [notification.recipient.email])
         return

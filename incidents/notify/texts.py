@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.utils import translation
 
 Renderer = Callable[[dict[str, Any]], tuple[str, str]]
@@ -37,6 +38,20 @@ def register_deadline_texts(topic_type: str, values, *, reminder: tuple, breach:
     breach after it — each as (subject, body) templates filled with `values(data)`."""
     register(topic_type, "deadline_reminder", formatted(*reminder, values))
     register(topic_type, "deadline_breached", formatted(*breach, values))
+
+
+_links: dict[str, Callable[[int], str]] = {}
+
+
+def register_link(topic_type: str, path: Callable[[int], str]) -> None:
+    """Where a topic is seen in the console (a path), for messages that leave it."""
+    _links[topic_type] = path
+
+
+def link(topic_type: str, topic_id: int | None) -> str:
+    """The console's absolute address of a topic (the board when it has none)."""
+    path = _links[topic_type](topic_id) if topic_type in _links and topic_id is not None else "/"
+    return settings.CRISIS_BASE_URL.rstrip("/") + path
 
 
 def registered() -> list[tuple[str, str]]:

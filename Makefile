@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint format messages bench-timers bench-fanout bench-intake clean
+.PHONY: run test lint format messages bench-timers bench-fanout bench-intake bench-paging clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench-fanout: $(STAMP)
 bench-intake: $(STAMP)
 	@$(BENCH_DB) $(PY) manage.py check_lineage && $(BENCH_DB) $(PY) manage.py migrate -v0
 	@$(BENCH_DB) $(PY) manage.py bench_intake $(ARGS)
+
+bench-paging: $(STAMP)
+	@$(BENCH_DB) $(PY) manage.py check_lineage && $(BENCH_DB) $(PY) manage.py migrate -v0
+	@$(BENCH_DB) $(PY) manage.py bench_paging $(ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -25,6 +25,7 @@ COMMANDS = {
                      "--grace", "10"],
     "bench_fanout": ["--clients", "4", "--rate", "20", "--events", "10", "--client-procs", "1"],
     "bench_intake": ["--complaints", "30", "--concurrency", "4", "--workers", "1", "--projects", "5"],
+    "bench_paging": ["--declarations", "10", "--rate", "10"],
 }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from incidents.clock.models import AlarmKind
 from incidents.complaints import ladder
 from incidents.complaints.models import ComplaintDeadline, Level
+from incidents.notify.models import Notification
 from tests.alarms import alarms_of, caused_by
 from tests.processes import wait_for
 
@@ -40,8 +41,10 @@ def test_a_missed_acknowledgement_climbs_the_ladder_once_through_the_worker(time
     assert 0 <= breach.lateness < TOLERANCE, breach.lateness
     wait_for(lambda: False, timeout=1.5)  # give a duplicate (ETA vs sweep) the chance to show
     assert complaint.events.filter(kind="escalated").count() == 1
-    assert caused_by(breach).filter(recipient=manager, channel="in_app").count() == 1
+    # The rung it left hears of the breach; the new rung, once, that the complaint is now theirs.
     assert caused_by(breach).filter(recipient=handler, channel="in_app").count() == 1
+    escalated = Notification.objects.filter(event="complaint_escalated", channel="in_app", topic_id=complaint.pk)
+    assert list(escalated.values_list("recipient", flat=True)) == [manager.pk]
     # the new rung's own clocks are running
     assert set(complaint.deadlines.filter(state="pending", level=1).values_list("kind", flat=True)) == {
         "acknowledge",

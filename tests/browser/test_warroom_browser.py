@@ -186,6 +186,7 @@ def test_a_page_reaches_the_commanders_open_board_and_one_click_stops_the_escala
     item = board.locator("#tray-list li", has_text="Worker injured at gate 3")
     expect(item).to_be_visible(timeout=2000)
     expect(item).to_have_class(re.compile("needs-ack"))
+    expect(board.locator("#board-table")).to_contain_text("Worker injured at gate 3", timeout=5000)
     shoot(board, "page-tray-en")
     page = Page.objects.get(incident=incident)
     assert Alarm.objects.pending().owned_by(PAGE, page.pk).exists()

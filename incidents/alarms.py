@@ -209,7 +209,9 @@ def _tell(incident: Incident, alarm: Alarm, event: str, data: dict[str, Any], re
 # --- When an alarm goes off ---------------------------------------------------------------------------
 
 
-def _lock_owner_incident(incident_id: int | None, skip_locked: bool) -> Incident:
+def lock_owner_incident(incident_id: int | None, skip_locked: bool) -> Incident:
+    """For an owner type whose rows belong to an incident: lock that incident (Gone when the owner
+    has none, Busy when the sweep would have to wait for it)."""
     if incident_id is None:
         raise Gone
     incident = lock_incident(incident_id, skip_locked=skip_locked)
@@ -220,19 +222,19 @@ def _lock_owner_incident(incident_id: int | None, skip_locked: bool) -> Incident
 
 def _lock_deadline(deadline_id: int, skip_locked: bool) -> tuple[Incident, Deadline]:
     incident_id = Deadline.objects.filter(pk=deadline_id).values_list("incident_id", flat=True).first()
-    incident = _lock_owner_incident(incident_id, skip_locked)
+    incident = lock_owner_incident(incident_id, skip_locked)
     return incident, Deadline.objects.get(pk=deadline_id)
 
 
 def _lock_task(task_id: int, skip_locked: bool) -> tuple[Incident, Task]:
     incident_id = Task.objects.filter(pk=task_id).values_list("incident_id", flat=True).first()
-    incident = _lock_owner_incident(incident_id, skip_locked)
+    incident = lock_owner_incident(incident_id, skip_locked)
     return incident, Task.objects.select_related("assignee").get(pk=task_id)
 
 
 def _lock_first_hour(incident_id: int, skip_locked: bool) -> Incident:
     exists = Incident.objects.filter(pk=incident_id).exists()
-    return _lock_owner_incident(incident_id if exists else None, skip_locked)
+    return lock_owner_incident(incident_id if exists else None, skip_locked)
 
 
 def _remind_or_escalate(incident: Incident, target: Deadline | Task, data: dict[str, Any], alarm: Alarm) -> None:

@@ -22,9 +22,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .alarms import lock_owner_incident
 from .clock import alarms as clock
 from .clock.models import Alarm
-from .clock.registry import Busy, Gone, OwnerType
+from .clock.registry import OwnerType
 from .models import (
     EntryKind,
     EscalationPolicy,
@@ -91,8 +92,9 @@ def register_texts() -> None:
     paged = texts.formatted(*PAGED_TEXTS, _values)
     informed = texts.formatted(*INFORMED_TEXTS, _values)
     texts.register(TOPIC, "incident_declared", lambda data: paged(data) if data.get("paged") else informed(data))
-    texts.register(TOPIC, "page_unacknowledged", texts.formatted(*UNACKNOWLEDGED_TEXTS, _values))
-    texts.register(TOPIC, "command_handed_to_you", texts.formatted(*COMMAND_TEXTS, _values))
+    texts.register_each(
+        TOPIC, {"page_unacknowledged": UNACKNOWLEDGED_TEXTS, "command_handed_to_you": COMMAND_TEXTS}, _values
+    )
 
 
 def _data(incident: Incident, by, **extra: Any) -> dict[str, Any]:
@@ -295,12 +297,7 @@ def acknowledge_notification(notification, user) -> None:
 
 def _lock_page(page_id: int, skip_locked: bool) -> tuple[Incident, Page]:
     incident_id = Page.objects.filter(pk=page_id).values_list("incident_id", flat=True).first()
-    if incident_id is None:
-        raise Gone
-    incident = lock_incident(incident_id, skip_locked=skip_locked)
-    if incident is None:
-        raise Busy
-    return incident, Page.objects.get(pk=page_id)
+    return lock_owner_incident(incident_id, skip_locked), Page.objects.get(pk=page_id)
 
 
 def _escalate(context: tuple[Incident, Page], alarm: Alarm) -> None:

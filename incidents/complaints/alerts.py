@@ -57,8 +57,7 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def register_texts() -> None:
-    for event, (subject, body) in TEXTS.items():
-        texts.register(TOPIC, event, texts.formatted(subject, body, _values))
+    texts.register_each(TOPIC, TEXTS, _values)
 
 
 def _tell(event: str, people, complaint: Complaint, *, by, cause: str, **extra: Any) -> None:

@@ -33,6 +33,12 @@ def formatted(subject, body, values: Callable[[dict[str, Any]], dict[str, Any]])
     return render_pair
 
 
+def register_each(topic_type: str, templates: dict[str, tuple], values) -> None:
+    """Several events at once: {event: (subject, body)} templates, all filled with `values(data)`."""
+    for event, (subject, body) in templates.items():
+        register(topic_type, event, formatted(subject, body, values))
+
+
 def register_deadline_texts(topic_type: str, values, *, reminder: tuple, breach: tuple) -> None:
     """The two events every clock of a domain sends — a reminder before the due time and the
     breach after it — each as (subject, body) templates filled with `values(data)`."""

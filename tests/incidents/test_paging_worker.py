@@ -98,3 +98,23 @@ def test_a_killed_worker_still_pages_the_backup_exactly_once(rota, timer_process
         event="page_unacknowledged", channel=Channel.IN_APP, recipient=rota["backup"]
     )
     assert sorted(backup_pages.values_list("topic_id", flat=True)) == sorted(i.pk for i in incidents)
+
+
+def test_the_delivery_worker_carries_a_declaration_to_the_teams_chat_group_signed(rota):
+    from incidents.notify.models import ChatRobot, NotificationState
+    from tests.provider_doubles import ProviderDouble
+
+    group = ProviderDouble("feishu", secret="feishu-secret")
+    try:
+        ChatRobot.objects.create(name="应急群", provider="feishu", webhook_url=group.url, secret="feishu-secret")
+        declare(rota["responder"])
+        assert wait_for(lambda: len(group.requests) == 1, timeout=10), group.refused
+        row = Notification.objects.get(channel=Channel.ROBOT)
+        assert wait_for(lambda: Notification.objects.get(pk=row.pk).state == NotificationState.SENT, timeout=5)
+        assert "一名工人受伤送医" in group.requests[0]["body"].decode()
+        # Each rung of the unanswered page is announced too, once: the backup, then everyone.
+        assert wait_for(lambda: len(group.requests) == 3, timeout=2 * WINDOW + TOLERANCE + 2)
+        wait_for(lambda: False, timeout=WINDOW + 1)
+        assert len(group.requests) == 3 and not group.refused
+    finally:
+        group.close()

@@ -46,8 +46,10 @@ def browser(monkeypatch):
         instance.close()
 
 
-def sign_in(browser, server, user, *, locale="en", viewport=None):
-    context = browser.new_context(locale=locale, viewport=viewport or {"width": 1440, "height": 900})
+def sign_in(browser, server, user, *, locale="en", viewport=None, timezone_id=None):
+    context = browser.new_context(
+        locale=locale, viewport=viewport or {"width": 1440, "height": 900}, timezone_id=timezone_id
+    )
     page = context.new_page()
     page.goto(f"{server.url}/accounts/login/")
     page.fill("#id_username", user.username)
@@ -177,7 +179,7 @@ def test_a_page_reaches_the_commanders_open_board_and_one_click_stops_the_escala
     commander = factories.commander_user(username="zhangwei", first_name="张伟")
     responder = factories.responder_user(username="liuqiang", first_name="刘强")
     on_duty(commander)
-    board = sign_in(browser, a, commander)
+    board = sign_in(browser, a, commander, timezone_id="America/New_York")  # a traveller's browser
     expect(board.locator("body")).to_have_attribute("data-attention", "ready")
     expect(board.locator("#notif-badge")).to_be_hidden()
     incident = factories.declare(responder, title="Worker injured at gate 3", severity=1)
@@ -186,6 +188,13 @@ def test_a_page_reaches_the_commanders_open_board_and_one_click_stops_the_escala
     item = board.locator("#tray-list li", has_text="Worker injured at gate 3")
     expect(item).to_be_visible(timeout=2000)
     expect(item).to_have_class(re.compile("needs-ack"))
+    # Written live by the page, in the console's time zone like everything the server renders.
+    from django.utils import timezone
+
+    from incidents.notify.models import Notification
+
+    note = Notification.objects.get(recipient=commander, channel="in_app", topic_id=incident.pk)
+    expect(item.locator("time")).to_have_text(timezone.localtime(note.created_at).strftime("%m-%d %H:%M"))
     expect(board.locator("#board-table")).to_contain_text("Worker injured at gate 3", timeout=5000)
     shoot(board, "page-tray-en")
     page = Page.objects.get(incident=incident)

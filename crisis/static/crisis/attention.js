@@ -39,8 +39,18 @@
     return "";
   }
 
-  function two(n) {
-    return String(n).padStart(2, "0");
+  // Times as the server writes them (the console's time zone), not the browser's.
+  const timeZone = document.body.dataset.timeZone || undefined;
+  function stamp(iso) {
+    const parts = {};
+    try {
+      new Intl.DateTimeFormat("en-GB", {
+        timeZone, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
+      }).formatToParts(new Date(iso)).forEach((p) => { parts[p.type] = p.value; });
+    } catch (e) {
+      return iso.slice(5, 16).replace("T", " ");
+    }
+    return `${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
   }
 
   // Built with text nodes only: subjects and bodies are people's words and are never parsed as HTML.
@@ -48,10 +58,9 @@
     const li = document.createElement("li");
     li.className = `notification event-${n.event} unread` + (n.needs_ack && !n.acked_at ? " needs-ack" : "");
     li.dataset.notification = n.id;
-    const at = new Date(n.created_at);
     const time = document.createElement("time");
     time.dateTime = n.created_at;
-    time.textContent = `${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}`;
+    time.textContent = stamp(n.created_at);
     li.append(time, " ");
     const url = topicUrl(n);
     const subject = document.createElement(url ? "a" : "span");

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crisis.middleware.LoginRequiredEverywhere",
+    "crisis.middleware.FriendlyErrors",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -304,6 +305,8 @@ CRISIS_PAGE_ACK_MINUTES = {1: 5, 2: 5, 3: 15, 4: 15}
 CRISIS_NOTIFY_BACKOFF_SECONDS = float(os.environ.get("CRISIS_NOTIFY_BACKOFF_SECONDS", "10"))
 CRISIS_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("CRISIS_NOTIFY_MAX_ATTEMPTS", "8"))
 CRISIS_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("CRISIS_WEBHOOK_TIMEOUT_SECONDS", "5"))
+# Django's debug pages instead of the console's "not found" / "something went wrong" (DEBUG only).
+CRISIS_DEBUG_PAGES = env_bool("CRISIS_DEBUG_PAGES", False)
 # Where people reach the console: links in chat robots' cards and in SMS.
 CRISIS_BASE_URL = os.environ.get("CRISIS_BASE_URL", "http://127.0.0.1:8000")
 # An HTTP SMS gateway for pages (README: "SMS"). Empty URL: no SMS.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from io import StringIO
@@ -247,3 +248,13 @@ def kinds_table() -> str:
 def test_the_readme_lists_every_timeline_kind_with_its_data():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert kinds_table() in readme, "README: regenerate the timeline table\n" + kinds_table()
+
+
+def test_every_image_the_readme_shows_is_in_the_repository():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", readme) + re.findall(r'<img[^>]+src="([^"]+)"', readme)
+    assert images, "the README shows screenshots"
+    tracked = set(subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split())
+    for path in images:
+        assert (ROOT / path).is_file(), path
+        assert path in tracked, f"{path} exists but is not committed"

@@ -341,7 +341,7 @@ def parse(text: str) -> _Parsed:
             item["owner_role"] = r.choice(f["owner_role"], f"{where}.owner_role", Role)
         if "due_offset_minutes" in f:
             item["due_offset_minutes"] = r.integer(
-                f["due_offset_minutes"], f"{where}.due_offset_minutes", minimum=0, allow_null=True
+                f["due_offset_minutes"], f"{where}.due_offset_minutes", minimum=1, allow_null=True
             )
         if "required" in f:
             item["required"] = r.boolean(f["required"], f"{where}.required")

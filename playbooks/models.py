@@ -351,8 +351,11 @@ class Step(VersionPart):
     instructions = bilingual("instructions")
 
     def clean(self) -> None:
-        if self.due_offset_minutes is not None and self.due_offset_minutes < 0:
-            raise ValidationError({"due_offset_minutes": _("A step cannot be due before the incident is declared.")})
+        if self.due_offset_minutes is not None and self.due_offset_minutes < 1:
+            # At minute 0 a step would be overdue, and escalated, the moment the incident is declared.
+            raise ValidationError(
+                {"due_offset_minutes": _("A step is due at least one minute after the incident is declared.")}
+            )
 
 
 def parse_minutes_list(value: str) -> list[int]:

@@ -55,9 +55,11 @@ def test_admin_refuses_negative_offsets_and_unknown_roles_with_clear_messages(st
     draft = services.clone_to_draft(published)
     draft.steps.all().delete()
     url = f"/admin/playbooks/playbookversion/{draft.pk}/change/"
-    response = staff.post(url, inline_post_data(draft, due_offset_minutes="-15"))
-    assert response.status_code == 200
-    assert "cannot be due before the incident is declared" in response.content.decode()
+    for minutes in ("-15", "0"):  # at minute 0 a step would be overdue at the moment of declaration
+        response = staff.post(url, inline_post_data(draft, due_offset_minutes=minutes))
+        assert response.status_code == 200
+        assert "at least one minute after the incident is declared" in response.content.decode()
+    assert not draft.steps.exists()
     response = staff.post(url, inline_post_data(draft, owner_role="janitor"))
     assert "janitor" in response.content.decode()
     assert draft.steps.count() == 0

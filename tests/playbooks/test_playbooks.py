@@ -141,7 +141,7 @@ def test_negative_offsets_are_refused_by_validation_and_by_the_database(publishe
     step.due_offset_minutes = -5
     with pytest.raises(ValidationError) as exc:
         step.full_clean()
-    assert "before the incident is declared" in str(exc.value)
+    assert "at least one minute after the incident is declared" in str(exc.value)
     with pytest.raises(IntegrityError), transaction.atomic():
         step.save()
 
@@ -206,7 +206,7 @@ def test_the_commands_round_trip(published, tmp_path):
     "old,new,marker,needle",
     [
         ("unit: minutes", "unit: fortnights", "unit: fortnights", "fortnights"),
-        ("due_offset_minutes: 30", "due_offset_minutes: -30", "due_offset_minutes: -30", "at least 0"),
+        ("due_offset_minutes: 30", "due_offset_minutes: -30", "due_offset_minutes: -30", "at least 1"),
         ("owner_role: responder", "owner_role: janitor", "owner_role: janitor", "janitor"),
         ("{{ next_update }}.\n", "{{ password }}.\n", "    body:", "{{ password }}"),
         ("    due_in: 2\n", "", "code: customer-reply", "due_in"),
@@ -259,6 +259,24 @@ def test_import_command_reports_problems_with_lines(tmp_path):
     with pytest.raises(CommandError):
         call_command("import_playbook", str(bad))
     assert not Playbook.objects.exists()
+
+
+def test_a_step_due_at_minute_zero_is_refused_with_its_line():
+    from playbooks.exchange import PlaybookFileError
+
+    assert "due_offset_minutes: 10" in SAMPLE
+    with pytest.raises(PlaybookFileError) as problem:
+        import_text(SAMPLE.replace("due_offset_minutes: 10", "due_offset_minutes: 0", 1))
+    assert "due_offset_minutes" in str(problem.value) and "at least 1" in str(problem.value)
+    assert not Playbook.objects.exists()
+
+
+def test_no_default_playbook_has_a_step_overdue_at_declaration():
+    from playbooks.defaults import load_default_playbooks
+    from playbooks.models import Step
+
+    load_default_playbooks()
+    assert Step.objects.exists() and not Step.objects.filter(due_offset_minutes__lt=1).exists()
 
 
 # --- Running a playbook --------------------------------------------------------------------------------

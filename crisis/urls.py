@@ -21,6 +21,7 @@ urlpatterns = [
     path("incidents/<int:pk>/roles/", warroom.incident_role, name="role"),
     path("incidents/<int:pk>/roles/<int:assignment_id>/end/", warroom.role_end, name="role-end"),
     path("incidents/<int:pk>/command/", views.handover, name="handover"),
+    path("incidents/<int:pk>/command/take/", warroom.take_command, name="take-command"),
     path("incidents/<int:pk>/tasks/<int:task_id>/", warroom.task_update, name="task"),
     path("incidents/<int:pk>/deadlines/<int:deadline_id>/", warroom.deadline_update, name="deadline"),
     # One voice: statements and Q&A lines (crisis/voice_views.py).

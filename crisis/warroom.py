@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -21,9 +22,9 @@ from django.views.decorators.http import require_POST
 
 from incidents import permissions, policy, services, timeline
 from incidents.alarms import FIRST_HOUR_AFTER
-from incidents.models import Deadline, Incident, ReportChannel, RoleAssignment, Task, TimelineEntry
+from incidents.models import Deadline, Incident, ReportChannel, RoleAssignment, Task, TaskState, TimelineEntry
 from incidents.notify import delivery as notify
-from playbooks.models import Audience, DeadlineNature
+from playbooks.models import Audience, DeadlineNature, Phase
 
 from .complaint_views import complaints_panel_context
 from .forms import (
@@ -74,7 +75,25 @@ def header_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
         "may_change_command": permissions.may_change_command(user, incident) and incident.is_open,
         "first_hour_ends": incident.declared_at + FIRST_HOUR_AFTER,
         "muted": notify.is_muted(user, "incident", incident.pk),
+        "may_take_command": incident.is_open and incident.commander_id is None and policy.TAKE_COMMAND(user),
+        **first_hour_progress(incident),
     }
+
+
+def first_hour_progress(incident: Incident) -> dict[str, Any]:
+    """What the first hour still needs: the next open step (soonest due first) and how many of the
+    first-hour steps are done or skipped."""
+    steps = Task.objects.filter(incident=incident)
+    counts = steps.filter(phase=Phase.FIRST_HOUR).aggregate(
+        total=Count("pk"), done=Count("pk", filter=~Q(state=TaskState.OPEN))
+    )
+    next_task = (
+        steps.filter(state=TaskState.OPEN)
+        .select_related("assignee")
+        .order_by(F("due_at").asc(nulls_last=True), "order", "pk")
+        .first()
+    )
+    return {"next_task": next_task, "first_hour_total": counts["total"], "first_hour_done": counts["done"]}
 
 
 def deadlines_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
@@ -233,6 +252,16 @@ def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
     errors_as_messages(request, form)
     # The note reaches every open war room, this one included, through the websocket.
     return _after_action(request, pk, None, "#timeline")
+
+
+@require_POST
+def take_command(request: HttpRequest, pk: int) -> HttpResponse:
+    """One click for whoever may command an incident that has no commander."""
+    _incident_or_404(request, pk)
+    done = call_service(request, None, lambda: services.change_command(pk, by=request.user, to=request.user))
+    if done is not None:
+        messages.success(request, _("You command this incident now."))
+    return _after_action(request, pk, "header", "")
 
 
 @require_POST

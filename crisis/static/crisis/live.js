@@ -22,7 +22,7 @@
     role_assigned: ["header", "roles", "checklist"],
     role_ended: ["header", "roles"],
     command_handover: ["header", "roles", "checklist"],
-    task: ["checklist"],
+    task: ["checklist", "header"],
     deadline: ["deadlines"],
     breach: ["deadlines", "checklist"],
     reminder: [],
@@ -41,7 +41,7 @@
     const s = Math.floor(Math.abs(ms) / 1000);
     const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
     const rest = `${two(m)}:${two(s % 60)}`;
-    if (d) return `${d}d ${two(h)}:${rest}`;
+    if (d) return interpolate(gettext("%(d)sd %(hm)s"), { d, hm: `${two(h)}:${rest}` }, true);
     return h ? `${h}:${rest}` : rest;
   }
   function tick() {

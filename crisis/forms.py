@@ -110,6 +110,25 @@ class TransitionForm(SerializerForm):
     widgets = {"transition": forms.HiddenInput, "note": forms.TextInput}
 
 
+class GuardedTransitionForm(SerializerForm):
+    """Standing down, resolving, closing: the reason is asked (the service requires it too)."""
+
+    serializer_class = TransitionSerializer
+    widgets = {"transition": forms.HiddenInput, "note": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, closing: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["note"].required = True
+        if closing:
+            self.fields["note"].label = _("Closing summary")
+            items = self.fields["open_items"]
+            items.choices = [choice for choice in items.choices if choice[0]]
+            items.widget = forms.RadioSelect(choices=items.choices)
+            items.required, items.initial = True, "keep"
+        else:
+            del self.fields["open_items"]
+
+
 class TaskForm(SerializerForm):
     serializer_class = TaskUpdateSerializer
     fields_order = ("state", "note")

@@ -14,6 +14,7 @@ urlpatterns = [
     path("incidents/<int:pk>/panels/<str:name>/", warroom.panel, name="panel"),
     path("incidents/<int:pk>/timeline/", warroom.timeline_page, name="timeline"),
     path("incidents/<int:pk>/transition/", warroom.incident_transition, name="transition"),
+    path("incidents/<int:pk>/transition/<slug:name>/", warroom.transition_confirm, name="transition-confirm"),
     path("incidents/<int:pk>/confirm/", warroom.incident_confirm, name="confirm"),
     path("incidents/<int:pk>/promises/", warroom.incident_promise, name="promise"),
     path("incidents/<int:pk>/notes/", warroom.incident_note, name="note"),

@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from incidents import permissions, policy, services, timeline
@@ -29,6 +30,7 @@ from playbooks.models import Audience, DeadlineNature, Phase
 from .complaint_views import complaints_panel_context
 from .forms import (
     ConfirmForm,
+    GuardedTransitionForm,
     MeetForm,
     NoteForm,
     PromiseForm,
@@ -65,8 +67,10 @@ def header_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     user = request.user
     allowed = services.allowed_transitions(incident, user)
     return {
-        # Confirming has its own form (when the company learned of it, the severity).
+        # Confirming has its own form (when the company learned of it, the severity); the guarded
+        # steps have their own page that says what happens and asks why.
         "transitions": [(name, labels.get(name, name)) for name in allowed if name != "confirm"],
+        "guarded": services.NEEDS_A_REASON,
         "confirm_form": (
             ConfirmForm(initial={"learned_at": timezone.localtime(incident.detected_at), "severity": incident.severity})
             if "confirm" in allowed
@@ -215,6 +219,54 @@ def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("That request was not understood."))
     return redirect("crisis:incident", pk=pk)
+
+
+# What each guarded step does, said before it is done.
+CONSEQUENCES = {
+    "stand_down": gettext_lazy(
+        "Stand down: this was a false alarm, or nothing more needs doing. Every clock stops, the page is "
+        "called off and the incident leaves the board. Say why: the timeline keeps it."
+    ),
+    "resolve": gettext_lazy(
+        "Resolve: the situation is under control and the response is over. The clocks still run until it "
+        "is closed. Say what resolved it."
+    ),
+    "close": gettext_lazy(
+        "Close: the incident ends. Every clock stops, no complaint can join it any more, and everyone who "
+        "took part is told. Write the closing summary: what happened, what was done, what is left."
+    ),
+}
+
+
+def transition_confirm(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """The guarded steps — stand down, resolve, close — are confirmed on their own page, which says
+    what will happen and asks why (closing: the summary, and what to do with what is still open)."""
+    incident = _incident_or_404(request, pk)
+    if name not in services.NEEDS_A_REASON:
+        raise Http404
+    policy.CHANGE_STATUS.check(request.user, incident)
+    label = services.transition_labels().get(name, name)
+    form = GuardedTransitionForm(request.POST or None, initial={"transition": name}, closing=name == "close")
+    if request.method == "POST" and form.is_valid():
+        data = {**form.cleaned_data, "name": name}
+        done = call_service(request, form, lambda: services.transition_incident(pk, by=request.user, **data))
+        if done is not None:
+            messages.success(request, _("Status is now %(status)s.") % {"status": done.get_status_display()})
+            return redirect("crisis:incident", pk=pk)
+    return TemplateResponse(
+        request,
+        "crisis/transition_confirm.html",
+        {
+            "incident": incident,
+            "name": name,
+            "label": label,
+            "consequence": CONSEQUENCES[name],
+            "form": form,
+            "open_tasks": Task.objects.filter(incident=incident, state=TaskState.OPEN).count(),
+            "pending_deadlines": Deadline.objects.filter(incident=incident, state="pending").count(),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST

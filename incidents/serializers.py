@@ -156,7 +156,19 @@ class DeclareSerializer(serializers.Serializer):
 
 class TransitionSerializer(serializers.Serializer):
     transition = serializers.ChoiceField(label=_("Step"), choices=TRANSITION_NAMES, source="name")
-    note = _text(_("Note"))
+    note = _text(
+        _("Reason"), help_text=_("Why: required to stand down, resolve or close (closing: the closing summary).")
+    )
+    open_items = serializers.ChoiceField(
+        label=_("Open tasks and pending deadlines"),
+        choices=[
+            ("keep", _("Keep them as they are (stopped)")),
+            ("finish", _("Skip the open tasks and waive the pending deadlines, with the summary as the reason")),
+        ],
+        required=False,
+        default="keep",
+        help_text=_("Closing only."),
+    )
 
 
 class ConfirmSerializer(serializers.Serializer):

@@ -338,13 +338,25 @@ def _run_playbook(incident: Incident) -> tuple[int, int]:
 # --- The lifecycle ---------------------------------------------------------------------------------
 
 
-def transition_incident(incident_id: int, *, by, name: str, note: str = "") -> Incident:
-    """Move the incident through its lifecycle (see Incident's transitions for who and when)."""
+# Steps that end or wind down the response say why: the timeline keeps the reason (closing: the
+# closing summary).
+NEEDS_A_REASON = ("stand_down", "resolve", "close")
+OPEN_ITEMS = ("keep", "finish")  # on closing: leave open tasks and pending deadlines, or settle them
+
+
+def transition_incident(incident_id: int, *, by, name: str, note: str = "", open_items: str = "keep") -> Incident:
+    """Move the incident through its lifecycle (see Incident's transitions for who and when).
+
+    Standing down, resolving and closing need a reason (closing: its summary). Closing with
+    `open_items="finish"` skips the open tasks and waives the pending deadlines with that summary
+    as the reason, on the timeline; with "keep" they stay as they were, stopped."""
     if name not in TRANSITION_NAMES:
         raise ValidationError({"transition": _("Unknown transition “%(name)s”.") % {"name": name}})
     if name == "confirm":  # as learned when triage began, at the severity the rule guessed
         return confirm_incident(incident_id, by=by, note=note)
-    note = _clean_text(note, "note", required=False)
+    if open_items not in OPEN_ITEMS:
+        raise ValidationError({"open_items": _("Choose what happens to open tasks and deadlines.")})
+    note = _clean_text(note, "note", required=name in NEEDS_A_REASON)
     with transaction.atomic():
         incident = _locked(incident_id, by)
         spec = next(t for t in incident.get_all_status_transitions() if t.name == name)
@@ -366,6 +378,8 @@ def transition_incident(incident_id: int, *, by, name: str, note: str = "") -> I
                 allowed_transitions=allowed_transitions(incident, by),
             )
         before = incident.status
+        if name == "close" and open_items == "finish":
+            _settle_open_items(incident, by=by, summary=note)
         method()
         incident.save()
         if not incident.is_open:
@@ -381,6 +395,15 @@ def transition_incident(incident_id: int, *, by, name: str, note: str = "") -> I
         if incident.status == Status.CLOSED:
             alerts.incident_closed(incident, by=by)
     return incident
+
+
+def _settle_open_items(incident: Incident, *, by, summary: str) -> None:
+    """Closing settles what is left: open tasks are skipped, pending deadlines waived, each on the
+    timeline with the closing summary as the reason."""
+    for task in Task.objects.filter(incident=incident, state=TaskState.OPEN).select_related("assignee"):
+        _finish_task(incident, task, by=by, state=TaskState.SKIPPED, note=summary)
+    for deadline in Deadline.objects.filter(incident=incident, state=DeadlineState.PENDING):
+        _waive(incident, deadline, by=by, reason=summary)
 
 
 # --- Roles and command ------------------------------------------------------------------------------
@@ -806,12 +829,16 @@ def waive_deadline(deadline_id: int, *, by, reason: str) -> Deadline:
         incident = _locked(deadline.incident_id, by, Deadline.DoesNotExist)
         policy.WAIVE_DEADLINE.check(by, incident)
         deadline = _pending(Deadline.objects.get(pk=deadline_id))
-        deadline.state = DeadlineState.WAIVED
-        deadline.waived_reason = reason
-        deadline.save(update_fields=["state", "waived_reason"])
-        alarms.stop_deadline(deadline)
-        record(incident, EntryKind.DEADLINE, actor=by, text=reason, data=deadline_data(deadline))
+        _waive(incident, deadline, by=by, reason=reason)
     return deadline
+
+
+def _waive(incident: Incident, deadline: Deadline, *, by, reason: str) -> None:
+    deadline.state = DeadlineState.WAIVED
+    deadline.waived_reason = reason
+    deadline.save(update_fields=["state", "waived_reason"])
+    alarms.stop_deadline(deadline)
+    record(incident, EntryKind.DEADLINE, actor=by, text=reason, data=deadline_data(deadline))
 
 
 def add_deadline(

@@ -41,7 +41,7 @@ def test_sign_in_needs_csrf(commander):
 def test_board_lists_open_incidents_and_filters(signed_in, commander):
     open_one = factories.declare(commander, title="Crane tilting", commander=commander)
     closed = factories.declare(commander, title="Old false alarm", commander=commander)
-    services.transition_incident(closed.pk, by=commander, name="stand_down")
+    services.transition_incident(closed.pk, by=commander, name="stand_down", note="False alarm.")
     outrage = factories.declare(commander, title="Weibo storm", kind="online_outrage")
     client = signed_in(commander)
     page = client.get("/").content.decode()
@@ -93,7 +93,8 @@ def test_transition_and_note_forms(signed_in, incident, commander, pr):
     client.post(f"/incidents/{incident.pk}/transition/", {"transition": "activate"})
     incident.refresh_from_db()
     assert incident.status == Status.ACTIVE
-    refused = client.post(f"/incidents/{incident.pk}/transition/", {"transition": "close"}, follow=True)
+    too_early = {"transition": "close", "note": "Too early."}
+    refused = client.post(f"/incidents/{incident.pk}/transition/", too_early, follow=True)
     assert "not possible" in refused.content.decode()
     client.post(f"/incidents/{incident.pk}/notes/", {"text": "Scene sealed."})
     assert TimelineEntry.objects.filter(incident=incident, text="Scene sealed.").exists()

@@ -474,7 +474,7 @@ def test_restricted_incidents_hide_their_statements_from_outsiders(commander, pr
 def test_a_closed_incident_takes_no_new_words(pb_incident, pr, commander):
     current = published(pb_incident, pr, commander)
     for name in ("activate", "resolve", "close"):
-        incident_services.transition_incident(pb_incident.pk, by=commander, name=name)
+        incident_services.transition_incident(pb_incident.pk, by=commander, name=name, note="Done.")
     with pytest.raises(RuleBroken):
         drafted(pb_incident, pr)
     # Taking a wrong statement back stays possible after closing.

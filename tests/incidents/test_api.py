@@ -131,7 +131,7 @@ def test_transition_statuses(api, incident, commander, pr):
     client = api.as_user(commander)
     unknown = client.post(url, {"transition": "no-such-transition"}, format="json")
     assert unknown.status_code == 400
-    wrong_state = client.post(url, {"transition": "close"}, format="json")
+    wrong_state = client.post(url, {"transition": "close", "note": "Too early."}, format="json")
     assert wrong_state.status_code == 409
     assert wrong_state.json()["allowed_transitions"] == ["activate", "stand_down"]
     assert client.post(url, {}, format="json").status_code == 400

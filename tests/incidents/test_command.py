@@ -71,7 +71,7 @@ class TestHandover:
 
     def test_closed_incidents_keep_their_commander(self, incident, commander, commander2):
         for name in ("activate", "resolve", "close"):
-            services.transition_incident(incident.pk, by=commander, name=name)
+            services.transition_incident(incident.pk, by=commander, name=name, note="Done.")
         with pytest.raises(RuleBroken):
             services.change_command(incident.pk, by=commander, to=commander2, briefing="x")
 

@@ -67,7 +67,7 @@ def test_the_whole_lifecycle(commander):
         ("resolve", Status.RESOLVED),
         ("close", Status.CLOSED),
     ]:
-        incident = services.transition_incident(incident.pk, by=commander, name=name)
+        incident = services.transition_incident(incident.pk, by=commander, name=name, note="Why.")
         assert incident.status == status
     incident.refresh_from_db()
     assert incident.closed_at is not None
@@ -93,7 +93,7 @@ def test_activating_needs_a_commander(responder, commander):
 def test_closing_needs_resolved(incident, commander):
     services.transition_incident(incident.pk, by=commander, name="activate")
     with pytest.raises(RuleBroken) as exc:
-        services.transition_incident(incident.pk, by=commander, name="close")
+        services.transition_incident(incident.pk, by=commander, name="close", note="Too early.")
     assert exc.value.details["status"] == "active"
     assert "close" not in exc.value.details["allowed_transitions"]
     assert "contain" in exc.value.details["allowed_transitions"]
@@ -113,7 +113,7 @@ def test_only_the_commander_or_an_admin_moves_the_incident(incident, commander2,
 def test_stand_down_before_anyone_commands(responder, commander, pr):
     incident = factories.declare(responder)
     with pytest.raises(PermissionDenied):
-        services.transition_incident(incident.pk, by=pr, name="stand_down")
+        services.transition_incident(incident.pk, by=pr, name="stand_down", note="Not mine to say.")
     services.transition_incident(incident.pk, by=commander, name="stand_down", note="False alarm: drill.")
     incident.refresh_from_db()
     assert incident.status == Status.STOOD_DOWN

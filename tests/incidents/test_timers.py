@@ -74,7 +74,7 @@ def test_meeting_moving_and_standing_down_cancel_alarms(running, commander):
     services.move_deadline(regulator.pk, by=commander, due_at=timezone.now() + timedelta(hours=3), reason="extension")
     assert not pending(pk__in=old).exists()
     assert pending(regulator, kind="breach").get().fire_at == Deadline.objects.get(pk=regulator.pk).due_at
-    services.transition_incident(running.pk, by=commander, name="stand_down")
+    services.transition_incident(running.pk, by=commander, name="stand_down", note="False alarm.")
     assert not incident_alarms(running).exists()
 
 

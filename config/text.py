@@ -10,13 +10,27 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 
+def one_newline(value: str) -> str:
+    """Line breaks as "\n" only. Browsers post textareas with "\r\n": stored as sent, a text
+    edited in two places differs on every line, and a diff shows only noise."""
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def normalise_text_fields(instance) -> None:
+    """One newline in every text field of a model instance, before it is saved."""
+    for field in instance._meta.concrete_fields:
+        value = getattr(instance, field.attname, None)
+        if isinstance(value, str) and "\r" in value:
+            setattr(instance, field.attname, one_newline(value))
+
+
 def text_error(value: Any, *, required: bool, max_length: int) -> tuple[str, str | None]:
     """(the cleaned text, the reason it is not acceptable or None)."""
     if value is None:
         value = ""
     if not isinstance(value, str):
         return "", _("Must be text.")
-    value = value.strip()
+    value = one_newline(value.strip())
     if "\x00" in value:
         return value, _("Null characters are not allowed.")
     if required and not value:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from config.model_fields import optional, person
+from config.text import normalise_text_fields
 
 from . import templating
 
@@ -175,6 +176,10 @@ class Playbook(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        normalise_text_fields(self)
+        super().save(*args, **kwargs)
+
     name = bilingual("name")
 
     description = bilingual("description")
@@ -237,6 +242,7 @@ class PlaybookVersion(FSMModelMixin, models.Model):
         return f"{self.playbook} v{self.number} ({self.get_state_display()})"
 
     def save(self, *args, **kwargs):
+        normalise_text_fields(self)
         if self.pk is not None and not self._state.adding:
             attnames = [f.attname for f in self._meta.concrete_fields]
             stored = PlaybookVersion.objects.filter(pk=self.pk).values(*attnames).first()
@@ -303,6 +309,7 @@ class VersionPart(models.Model):
     def save(self, *args, **kwargs):
         if self._frozen():
             raise ImmutableVersion(FROZEN_MESSAGE)
+        normalise_text_fields(self)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

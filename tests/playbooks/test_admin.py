@@ -140,3 +140,38 @@ def test_non_admins_cannot_edit_playbooks(client, commander, published):
     client.force_login(commander)
     assert client.get(f"/admin/playbooks/playbookversion/{published.pk}/change/").status_code == 403
     assert client.get("/admin/playbooks/playbook/import/").status_code == 403
+
+
+# --- One newline (issue 17): browsers post "\r\n"; nothing stores it -------------------------------
+
+
+def test_the_editor_stores_one_newline_whatever_the_browser_sends(staff, published):
+    draft = services.clone_to_draft(published)
+    draft.steps.all().delete()
+    url = f"/admin/playbooks/playbookversion/{draft.pk}/change/"
+    data = inline_post_data(draft, instructions_zh="第一行\r\n第二行\r\n", instructions_en="one\r\ntwo")
+    data["notes_en"] = "why\r\nthis"
+    response = staff.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    step = draft.steps.get()
+    assert step.instructions_zh == "第一行\n第二行" or step.instructions_zh == "第一行\n第二行\n"
+    assert "\r" not in step.instructions_zh + step.instructions_en
+    draft.refresh_from_db()
+    assert draft.notes_en == "why\nthis"
+
+
+def test_an_unchanged_clone_saved_as_a_browser_would_differs_in_nothing(published):
+    from playbooks.diff import diff_versions
+
+    draft = services.clone_to_draft(published)
+    parts = [*draft.steps.all(), *draft.deadline_rules.all(), *draft.statement_templates.all(), *draft.qa_lines.all()]
+    assert parts
+    for part in parts:  # every textarea comes back with "\r\n", as browsers send it
+        for field in part._meta.concrete_fields:
+            value = getattr(part, field.attname)
+            if isinstance(value, str) and "\n" in value:
+                setattr(part, field.attname, value.replace("\n", "\r\n"))
+        part.save()
+    changed = [line for line in diff_versions(published, draft) if line.kind in ("added", "removed")]
+    assert changed == []
+    assert "\r" not in export_version(draft)

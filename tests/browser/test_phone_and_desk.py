@@ -1,0 +1,78 @@
+"""Every console page fits a phone and a desk (issue 17, item 3): at 390×844 and 1440×900, in
+both languages, nothing is wider than the screen, and on the phone every control is a target of
+at least 44 × 44 px (links inside running text are exempt, as WCAG 2.5.5 says)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crisis.voice import services as voice
+from incidents import services
+from playbooks.exchange import import_text
+from tests import factories
+from tests.browser.conftest import CHROMIUM
+from tests.browser.test_warroom_browser import SAMPLE, sign_in
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)"
+    ),
+]
+
+SMALL_TARGETS = """() => {
+  const small = [];
+  for (const e of document.querySelectorAll('a,button,input,select,textarea,summary')) {
+    const style = getComputedStyle(e);
+    if (style.visibility === 'hidden' || style.display === 'none' || e.type === 'hidden') continue;
+    const box = e.matches('input[type=checkbox],input[type=radio]') && e.closest('label') ? e.closest('label') : e;
+    const r = box.getBoundingClientRect();
+    if (!r.width || !r.height) continue;
+    const inText = e.tagName === 'A' && !e.classList.contains('button') && !e.closest('nav,.topnav,.actions,.tray-head')
+      && e.parentElement && e.parentElement.closest('p,li,td,span,div.small,h1,h2,h3,dd,.eyebrow');
+    if (inText) continue;
+    const size = `${Math.round(r.width)}x${Math.round(r.height)}`;
+    if (r.height < 44 || r.width < 44) small.push(`${e.tagName} ${e.id || e.className} ${size}`);
+  }
+  return small;
+}"""
+
+
+@pytest.fixture
+def pages():
+    import_text(SAMPLE, publish=True)
+    commander = factories.commander_user(username="zhangwei", first_name="张伟")
+    pr = factories.pr_user(username="wangfang", first_name="王芳")
+    incident = factories.declare(commander, commander=commander, title="3号楼脚手架局部坍塌", severity=2)
+    services.transition_incident(incident.pk, by=commander, name="activate")
+    statement = voice.create_statement(
+        incident.pk, by=pr, audience="public", title="关于3号楼事故的情况说明", body="两名工人受伤，已送医。"
+    )
+    return commander, [
+        "/",
+        f"/incidents/{incident.pk}/",
+        f"/incidents/{incident.pk}/statements/{statement.pk}/",
+        f"/incidents/{incident.pk}/voice/",
+        "/complaints/new/",
+        "/me/notifications/",
+        f"/incidents/{incident.pk}/transition/close/",
+    ]
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_nothing_is_wider_than_the_screen_and_every_control_fits_a_thumb(browser, asgi_servers, pages, locale):
+    a, _ = asgi_servers
+    commander, paths = pages
+    for viewport in ({"width": 390, "height": 844}, {"width": 1440, "height": 900}):
+        page = sign_in(browser, a, commander, locale=locale, viewport=viewport)
+        for path in paths:
+            page.goto(f"{a.url}{path}")
+            width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1], (path, viewport, width)
+            if viewport["width"] == 390:
+                small = page.evaluate(SMALL_TARGETS)
+                assert small == [], (path, locale, small)
+        page.context.close()

@@ -21,3 +21,19 @@ def when(moment: datetime | None) -> str:
     if local.date() == timezone.localdate():
         return date_format(local, "H:i")
     return date_format(local, "m-d H:i")
+
+
+# What counts as a decision on the timeline: a change of status, of command or of roles, a text
+# that went out or was approved, the answer to a page (live.js keeps the same list).
+DECISION_KINDS = frozenset(
+    {"transition", "command_handover", "role_assigned", "role_ended", "statement", "qa_line", "page_acknowledged"}
+)
+
+
+@register.filter
+def entry_classes(entry) -> str:
+    """CSS classes by which the timeline is filtered: whose entry it is, and whether it is a decision."""
+    classes = ["by-person" if entry.actor_id else "by-system"]
+    if entry.kind in DECISION_KINDS:
+        classes.append("decision")
+    return " ".join(classes)

@@ -197,3 +197,33 @@ def test_a_page_reaches_the_commanders_open_board_and_one_click_stops_the_escala
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, width
     shoot(phone, "page-tray-phone")
+
+
+def test_ctrl_enter_posts_a_note_and_the_timeline_filters_by_who_and_what(browser, asgi_servers, scene):
+    """Issue 17: Ctrl+Enter posts the note; the timeline shows everything, people's entries,
+    decisions or the system's; "?" lists the shortcuts."""
+    from playwright.sync_api import expect
+
+    a, _ = asgi_servers
+    incident, commander, _ = scene
+    page = sign_in(browser, a, commander)
+    page.goto(f"{a.url}/incidents/{incident.pk}/")
+    expect(page.locator("#presence-list")).to_contain_text("张伟", timeout=5000)
+    page.keyboard.press("n")
+    expect(page.locator("#note-form textarea")).to_be_focused()
+    page.keyboard.type("Crane operator interviewed.")
+    page.keyboard.press("Control+Enter")
+    note = page.locator("#timeline li", has_text="Crane operator interviewed.")
+    expect(note).to_be_visible(timeout=3000)
+    page.click('#timeline-filter [data-filter="decisions"]')
+    expect(note).to_be_hidden()
+    expect(page.locator("#timeline li.decision").first).to_be_visible()
+    page.click('#timeline-filter [data-filter="system"]')
+    expect(page.locator("#timeline li.by-person").first).to_be_hidden()
+    page.click('#timeline-filter [data-filter="people"]')
+    expect(note).to_be_visible()
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#shortcuts")).to_be_hidden()

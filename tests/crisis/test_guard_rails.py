@@ -86,3 +86,13 @@ def test_an_unknown_choice_or_step_is_refused(client, commander, running):
 def test_someone_who_may_not_change_the_status_cannot_open_the_page(client, pr, running):
     client.force_login(pr)
     assert client.get(f"/incidents/{running.pk}/transition/close/").status_code == 403
+
+
+def test_publishing_says_what_it_does_before_it_is_done(client, commander, pr):
+    incident = voice_helpers.incident_with_playbook(commander)
+    statement = voice_helpers.approved(incident, pr, commander)
+    client.force_login(commander)
+    page = client.get(f"/incidents/{incident.pk}/statements/{statement.pk}/").content.decode()
+    confirm = page.split('class="stmt-action-more confirm-publish"')[1].split("</details>")[0]
+    assert "It becomes the one voice to" in confirm and 'data-action="publish"' in confirm
+    assert page.count('data-action="publish"') == 1  # no one-click publish outside the confirmation

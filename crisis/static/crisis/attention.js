@@ -192,5 +192,16 @@
     };
   }
   if ("WebSocket" in window) connect();
+
+  // "?" shows the keyboard shortcuts (on every page); Escape closes them.
+  const keys = document.getElementById("shortcuts");
+  document.addEventListener("keydown", (e) => {
+    if (!keys || e.target.closest("input,textarea,select") || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "?") {
+      e.preventDefault();
+      if (keys.open) keys.close();
+      else keys.showModal();
+    }
+  });
   document.body.dataset.attention = "ready";
 })();

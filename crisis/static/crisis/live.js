@@ -145,9 +145,14 @@
       return d.toLocaleTimeString("en-GB", { hour12: false, timeZone: timeZone });
     }
 
+    // The same list as the console template filter (crisis/templatetags/console.py).
+    const DECISIONS = new Set(["transition", "command_handover", "role_assigned", "role_ended", "statement",
+                               "qa_line", "page_acknowledged"]);
+
     function entryElement(msg) {
       const li = document.createElement("li");
-      li.className = `entry kind-${msg.type} fresh`;
+      const who = msg.data.actor ? "by-person" : "by-system";
+      li.className = `entry kind-${msg.type} ${who}${DECISIONS.has(msg.type) ? " decision" : ""} fresh`;
       li.dataset.seq = msg.seq;
       const time = document.createElement("time");
       time.dateTime = msg.at;
@@ -257,6 +262,35 @@
         } else {
           error.textContent = e.detail.xhr.responseText || gettext("The note was not saved.");
         }
+      });
+    }
+
+    // Ctrl+Enter (⌘+Enter) posts the note; "n" puts the cursor in it.
+    if (form) {
+      form.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+          e.preventDefault();
+          form.requestSubmit();
+        }
+      });
+    }
+    document.addEventListener("keydown", (e) => {
+      if (e.key !== "n" || e.ctrlKey || e.metaKey || e.altKey || e.target.closest("input,textarea,select")) return;
+      const box = form && form.querySelector("textarea");
+      if (box) {
+        e.preventDefault();
+        box.focus();
+      }
+    });
+
+    // The timeline's filter: everything, people, decisions, the system.
+    const filter = document.getElementById("timeline-filter");
+    if (filter) {
+      filter.addEventListener("click", (e) => {
+        const chip = e.target.closest("[data-filter]");
+        if (!chip) return;
+        filter.querySelectorAll("[data-filter]").forEach((c) => c.setAttribute("aria-pressed", String(c === chip)));
+        timeline.dataset.filter = chip.dataset.filter;
       });
     }
 

@@ -76,3 +76,15 @@ def test_nothing_is_wider_than_the_screen_and_every_control_fits_a_thumb(browser
                 small = page.evaluate(SMALL_TARGETS)
                 assert small == [], (path, locale, small)
         page.context.close()
+
+
+def test_on_a_phone_the_war_room_reads_in_the_order_of_the_first_hour(browser, asgi_servers, pages):
+    a, _ = asgi_servers
+    commander, paths = pages
+    page = sign_in(browser, a, commander, locale="zh-CN", viewport={"width": 390, "height": 844})
+    page.goto(f"{a.url}{paths[1]}")
+    tops = page.evaluate(
+        """() => ['#panel-header', '#panel-deadlines', '#panel-checklist', '#panel-voice', '.timeline-card']
+            .map(s => document.querySelector(s).getBoundingClientRect().top)"""
+    )
+    assert tops == sorted(tops), tops

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from incidents import permissions, policy, services
@@ -45,11 +46,40 @@ def _incident_or_404(request: HttpRequest, pk: int) -> Incident:
         raise Http404(_("No such incident.")) from None
 
 
+# One-click views of the board and its orders (the filters' checkboxes narrow further).
+BOARD_VIEWS = {
+    "mine": gettext_lazy("Mine"),
+    "unled": gettext_lazy("No commander"),
+    "breached": gettext_lazy("Deadline missed"),
+    "severe": gettext_lazy("Severity I–II"),
+}
+BOARD_SORTS = {
+    "severity": (gettext_lazy("Severity"), ("severity", "-declared_at")),
+    "due": (gettext_lazy("Next deadline"), (F("next_due").asc(nulls_last=True), "severity")),
+    "newest": (gettext_lazy("Newest"), ("-declared_at",)),
+}
+
+
+def _board_view(incidents, view: str, user):
+    if view == "mine":
+        mine = Q(reported_by=user) | Q(assignments__user=user, assignments__ended_at__isnull=True)
+        return incidents.filter(pk__in=Incident.objects.filter(mine).values("pk"))
+    if view == "unled":
+        return incidents.filter(commander__isnull=True)
+    if view == "breached":
+        return incidents.filter(breached__gt=0)
+    if view == "severe":
+        return incidents.filter(severity__lte=2)
+    return incidents
+
+
 def board_incidents(request: HttpRequest) -> tuple[list[Incident], dict[str, Any]]:
     """The open incidents the viewer may see, filtered, each with its next pending deadline and
     how many are breached — one query, however many incidents and deadlines there are."""
     statuses = [s for s in request.GET.getlist("status") if s in Status.values] or list(OPEN_STATUSES)
     kinds = [k for k in request.GET.getlist("kind") if k in CrisisKind.values]
+    view = request.GET.get("view", "") if request.GET.get("view", "") in BOARD_VIEWS else ""
+    sort = request.GET.get("sort", "") if request.GET.get("sort", "") in BOARD_SORTS else "severity"
     pending = Deadline.objects.filter(incident=OuterRef("pk"), state=DeadlineState.PENDING).order_by("due_at")
     incidents = (
         Incident.objects.visible_to(request.user)
@@ -64,11 +94,28 @@ def board_incidents(request: HttpRequest) -> tuple[list[Incident], dict[str, Any
     )
     if kinds:
         incidents = incidents.filter(kind__in=kinds)
-    rows = list(incidents.order_by("severity", "-declared_at")[:200])
+    incidents = _board_view(incidents, view, request.user)
+    rows = list(incidents.order_by(*BOARD_SORTS[sort][1])[:200])
     zh = (translation.get_language() or "").startswith("zh")
     for row in rows:
         row.next_title = (row.next_title_zh or row.next_title_en) if zh else (row.next_title_en or row.next_title_zh)
-    return rows, {"selected_statuses": statuses, "selected_kinds": kinds}
+    links = {
+        "views": [
+            (code, label, _board_query(request, view=code)) for code, label in [("", _("All")), *BOARD_VIEWS.items()]
+        ],
+        "sorts": [(code, spec[0], _board_query(request, sort=code)) for code, spec in BOARD_SORTS.items()],
+    }
+    return rows, {"selected_statuses": statuses, "selected_kinds": kinds, "view": view, "sort": sort, **links}
+
+
+def _board_query(request: HttpRequest, **change: str) -> str:
+    query = request.GET.copy()
+    for key, value in change.items():
+        if value:
+            query[key] = value
+        else:
+            query.pop(key, None)
+    return "?" + query.urlencode() if query else "?"
 
 
 def board(request: HttpRequest) -> HttpResponse:

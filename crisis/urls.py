@@ -19,6 +19,7 @@ urlpatterns = [
     path("incidents/<int:pk>/promises/", warroom.incident_promise, name="promise"),
     path("incidents/<int:pk>/notes/", warroom.incident_note, name="note"),
     path("incidents/<int:pk>/mute/", warroom.incident_mute, name="mute"),
+    path("incidents/<int:pk>/pins/", warroom.pin_toggle, name="pin"),
     path("incidents/<int:pk>/roles/", warroom.incident_role, name="role"),
     path("incidents/<int:pk>/roles/<int:assignment_id>/end/", warroom.role_end, name="role-end"),
     path("incidents/<int:pk>/command/", views.handover, name="handover"),

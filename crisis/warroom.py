@@ -135,6 +135,16 @@ def roles_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     return {"roles": incident.assignments.filter(ended_at__isnull=True).select_related("user"), "role_form": RoleForm()}
 
 
+def pins_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    """The decisions pinned at the top of the timeline."""
+    seqs = services.pinned_seqs(incident)
+    entries = {e.seq: e for e in TimelineEntry.objects.filter(incident=incident, seq__in=seqs).select_related("actor")}
+    return {
+        "pins": _timeline_items([entries[seq] for seq in seqs if seq in entries]),
+        "may_pin": policy.PIN_DECISION(request.user, incident),
+    }
+
+
 PANEL_CONTEXT: dict[str, Callable[[HttpRequest, Incident], dict[str, Any]]] = {
     "header": header_context,
     "deadlines": deadlines_context,
@@ -142,6 +152,7 @@ PANEL_CONTEXT: dict[str, Callable[[HttpRequest, Incident], dict[str, Any]]] = {
     "roles": roles_context,
     "voice": voice_context,
     "complaints": complaints_panel_context,
+    "pins": pins_context,
 }
 
 
@@ -166,6 +177,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "timeline": _timeline_items(window),
             "timeline_first": window[0].seq if window else 0,
             "may_note": permissions.may_note(request.user, incident),
+            "may_pin": policy.PIN_DECISION(request.user, incident),
             "note_form": NoteForm(),
         }
     )
@@ -191,7 +203,12 @@ def timeline_page(request: HttpRequest, pk: int) -> HttpResponse:
     return TemplateResponse(
         request,
         "crisis/panels/timeline_entries.html",
-        {"timeline": _timeline_items(window), "timeline_first": window[0].seq if window else 0, "older_page": True},
+        {
+            "timeline": _timeline_items(window),
+            "timeline_first": window[0].seq if window else 0,
+            "older_page": True,
+            "may_pin": policy.PIN_DECISION(request.user, incident),
+        },
     )
 
 
@@ -314,6 +331,20 @@ def take_command(request: HttpRequest, pk: int) -> HttpResponse:
     if done is not None:
         messages.success(request, _("You command this incident now."))
     return _after_action(request, pk, "header", "")
+
+
+@require_POST
+def pin_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pin a timeline entry as a decision, or unpin it (pinned=0)."""
+    _incident_or_404(request, pk)
+    try:
+        seq = int(request.POST.get("seq", ""))
+    except ValueError:
+        messages.error(request, _("That request was not understood."))
+        return _after_action(request, pk, "pins", "#timeline")
+    pinned = request.POST.get("pinned", "1") != "0"
+    call_service(request, None, lambda: services.pin_entry(pk, by=request.user, seq=seq, pinned=pinned))
+    return _after_action(request, pk, "pins", "#timeline")
 
 
 @require_POST

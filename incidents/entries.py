@@ -209,6 +209,14 @@ class FirstHour(TypedDict):
     commander_named: bool
 
 
+class Pinned(TypedDict):
+    """An entry pinned as a decision, or unpinned (the timeline stays append-only)."""
+
+    seq: int
+    pinned: bool
+    excerpt: str
+
+
 class Paged(TypedDict):
     """A rung of a page: whom it paged (step 0 on duty, 1 backup, 2 admins and executives)."""
 
@@ -295,6 +303,13 @@ def _first_hour(d: dict[str, Any], text: str) -> str:
     }
 
 
+def _pinned(d: dict[str, Any], text: str) -> str:
+    values = {"seq": d.get("seq"), "excerpt": d.get("excerpt", "")}
+    if d.get("pinned"):
+        return _("Pinned as a decision: #%(seq)s “%(excerpt)s”") % values
+    return _("Unpinned: #%(seq)s “%(excerpt)s”") % values
+
+
 def _names(people: Any) -> str:
     return ", ".join(_name(p) for p in people or []) or "?"
 
@@ -327,6 +342,7 @@ KINDS = (
     (EntryKind.REMINDER, _reminder, Alarmed),
     (EntryKind.BREACH, _breach, Alarmed),
     (EntryKind.FIRST_HOUR, _first_hour, FirstHour),
+    (EntryKind.PINNED, _pinned, Pinned),
     (EntryKind.PAGED, _paged, Paged),
     (EntryKind.PAGE_ACKNOWLEDGED, _page_acknowledged, PageAcknowledged),
 )

@@ -270,6 +270,7 @@ class EntryKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder")
     BREACH = "breach", _("Deadline missed")
     FIRST_HOUR = "first_hour", _("First-hour report")
+    PINNED = "pinned", _("Pinned")
     PAGED = "paged", _("Paged")
     PAGE_ACKNOWLEDGED = "page_acknowledged", _("Page acknowledged")
 

@@ -55,6 +55,12 @@ MEET_DEADLINE = Permission(
     lambda user, incident: permissions.directs(user, incident) or holds_role(user, incident),
     _("Only the commander, an admin or someone with a role in this incident may do this."),
 )
+# Decisions are pinned by those who run the incident: its commander, an admin, its role holders
+# (the scribe above all); the timeline says who pinned what.
+PIN_DECISION = Permission(
+    lambda user, incident: permissions.directs(user, incident) or holds_role(user, incident),
+    _("Only the commander, an admin or someone with a role in this incident may pin decisions."),
+)
 # A promise is made by whoever speaks for the company in this incident; the commander may record one
 # made by anyone.
 RECORD_PROMISE = Permission(

@@ -54,7 +54,7 @@ from .models import (
     TaskState,
     TimelineEntry,
 )
-from .timeline import display_name, lock_incident, person, record
+from .timeline import describe, display_name, lock_incident, person, record
 
 User = get_user_model()
 
@@ -570,6 +570,34 @@ def add_note(incident_id: int, *, by, text: str) -> TimelineEntry:
         incident = _locked(incident_id, by)
         policy.ADD_NOTE.check(by, incident)
         return record(incident, EntryKind.NOTE, actor=by, text=text)
+
+
+def pinned_seqs(incident: Incident) -> list[int]:
+    """The sequence numbers pinned as decisions now, in the order they were pinned."""
+    state: dict[int, bool] = {}
+    for data in TimelineEntry.objects.filter(incident=incident, kind=EntryKind.PINNED).values_list("data", flat=True):
+        seq = data.get("seq")
+        state.pop(seq, None)
+        if data.get("pinned"):
+            state[seq] = True
+    return list(state)
+
+
+def pin_entry(incident_id: int, *, by, seq: int, pinned: bool = True) -> TimelineEntry:
+    """Pin a timeline entry as a decision (listed at the top of the war room and in the review),
+    or unpin it. Pinning is itself an entry: who pinned what, and when, stays on the record."""
+    with transaction.atomic():
+        incident = _locked(incident_id, by)
+        policy.PIN_DECISION.check(by, incident)
+        target = TimelineEntry.objects.filter(incident=incident, seq=seq).exclude(kind=EntryKind.PINNED).first()
+        if target is None:
+            raise ValidationError({"seq": _("There is no such entry to pin.")})
+        if (seq in pinned_seqs(incident)) == pinned:
+            raise RuleBroken(_("It is pinned already.") if pinned else _("It is not pinned."))
+        excerpt = (target.text or describe(target.kind, target.data))[:80]
+        return record(
+            incident, EntryKind.PINNED, actor=by, data={"seq": seq, "pinned": bool(pinned), "excerpt": excerpt}
+        )
 
 
 # --- Tasks -------------------------------------------------------------------------------------------

@@ -222,6 +222,10 @@ def test_ctrl_enter_posts_a_note_and_the_timeline_filters_by_who_and_what(browse
     expect(page.locator("#timeline li.by-person").first).to_be_hidden()
     page.click('#timeline-filter [data-filter="people"]')
     expect(note).to_be_visible()
+    # Pinned as a decision: it appears at the top, for everyone in the room, without a reload.
+    note.hover()
+    note.locator("button.pin").click()
+    expect(page.locator("#panel-pins")).to_contain_text("Crane operator interviewed.", timeout=3000)
     page.locator("body").click(position={"x": 5, "y": 5})
     page.keyboard.press("?")
     expect(page.locator("#shortcuts")).to_be_visible()

@@ -119,6 +119,12 @@ def _roles(user, own):
     return attempt(lambda: services.assign_role(incident.pk, by=user, user=someone, role="scribe"))
 
 
+@check("Pin a timeline entry as a decision (also anyone with a role in the incident)")
+def _pin(user, own):
+    incident = _incident_led_by(user) if own else _incident_led_by(_other_commander())
+    return attempt(lambda: services.pin_entry(incident.pk, by=user, seq=1))
+
+
 def _playbook_incident(user, own):
     from playbooks.exchange import import_text
 

@@ -29,6 +29,7 @@
     first_hour: [],
     statement: ["voice", "deadlines"],
     qa_line: ["voice"],
+    pinned: ["pins"],
     complaint: ["complaints"],
     note: [],
   };
@@ -165,6 +166,15 @@
       const sentences = msg.message || {};
       text.textContent = sentences[lang] || sentences["en"] || msg.type;
       li.append(time, " ", actor, " ", text);
+      if (timeline.dataset.pinUrl && msg.type !== "pinned") {
+        const pin = document.createElement("button");
+        pin.type = "button";
+        pin.className = "pin linklike";
+        pin.title = gettext("Pin as a decision");
+        pin.setAttribute("aria-label", gettext("Pin as a decision"));
+        pin.textContent = "📌";
+        li.append(" ", pin);
+      }
       if (msg.data.text && msg.type !== "note") {
         const note = document.createElement("div");
         note.className = "text prewrap";
@@ -293,6 +303,18 @@
         timeline.dataset.filter = chip.dataset.filter;
       });
     }
+
+    // Pin an entry as a decision (the pinned list comes back with the "pinned" event).
+    timeline.addEventListener("click", (e) => {
+      const pin = e.target.closest("button.pin");
+      if (!pin || !timeline.dataset.pinUrl) return;
+      const body = new URLSearchParams({ seq: pin.closest("li.entry").dataset.seq, pinned: "1" });
+      const token = (document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/) || [])[1] || "";
+      fetch(timeline.dataset.pinUrl, {
+        method: "POST", body, credentials: "same-origin",
+        headers: { "X-CSRFToken": decodeURIComponent(token), "HX-Request": "true" },
+      });
+    });
 
     // Older history, a window at a time.
     timeline.addEventListener("click", (e) => {

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.board, name="board"),
     path("board/table/", views.board_table, name="board-table"),
     path("me/notifications/", views.my_notifications, name="notifications"),
+    path("search/", views.search_page, name="search"),
     path("me/notifications/<int:nid>/ack/", views.notification_ack, name="notification-ack"),
     path("incidents/new/", views.declare, name="declare"),
     path("incidents/<int:pk>/", warroom.incident_detail, name="incident"),

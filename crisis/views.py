@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -22,6 +23,7 @@ from incidents.oncall import roster
 from incidents.oncall.models import DutyPosition
 from playbooks.models import CrisisKind
 
+from . import search
 from .complaint_views import volume_context
 from .forms import (
     DeclareForm,
@@ -178,6 +180,15 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
         {"incident": incident, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+def search_page(request: HttpRequest) -> HttpResponse:
+    """Search incidents, timelines, statements and complaints (what the searcher may see)."""
+    try:
+        query = search.clean_query(request.GET.get("q", ""))
+    except ValidationError as exc:
+        return render(request, "crisis/search.html", {"q": "", "error": exc.messages[0]}, status=400)
+    return render(request, "crisis/search.html", {"q": query, **search.search(request.user, query)})
 
 
 def my_notifications(request: HttpRequest) -> HttpResponse:

@@ -197,6 +197,13 @@
   const keys = document.getElementById("shortcuts");
   document.addEventListener("keydown", (e) => {
     if (!keys || e.target.closest("input,textarea,select") || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "/") {
+      e.preventDefault();
+      const box = document.getElementById("search-q");
+      if (box) box.focus();
+      else location.href = "/search/";
+      return;
+    }
     if (e.key === "?") {
       e.preventDefault();
       if (keys.open) keys.close();

@@ -37,3 +37,9 @@ def entry_classes(entry) -> str:
     if entry.kind in DECISION_KINDS:
         classes.append("decision")
     return " ".join(classes)
+
+
+@register.filter
+def in_chinese(text: str | None) -> bool:
+    """Whether a text is written in Chinese (the legal sources are quoted as enacted)."""
+    return any("\u4e00" <= char <= "\u9fff" for char in (text or ""))

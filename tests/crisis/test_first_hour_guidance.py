@@ -80,3 +80,13 @@ def test_after_standing_down_no_deadline_counts_down(client, commander):
     page = war_room(client, incident)
     assert "data-countdown" not in page.split('id="panel-deadlines"')[1].split("</section>")[0]
     assert "stopped: the incident has ended" in page
+
+
+def test_an_english_reader_is_told_the_legal_source_is_quoted_in_chinese(client, commander):
+    incident = voice_helpers.incident_with_playbook(commander)
+    client.force_login(commander)
+    english = client.get(f"/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "source, in Chinese as enacted" in english and 'lang="zh-Hans"' in english
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    chinese = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "source, in Chinese as enacted" not in chinese

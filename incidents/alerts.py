@@ -56,21 +56,13 @@ def register_texts() -> None:
 
 
 def _tell(event: str, people, incident: Incident, *, by, cause: str, **extra: Any) -> None:
-    people = {p for p in people if p is not None and p != by}
-    if not people:
-        return
-    notify.send(
-        event=event,
-        recipients=people,
-        data={
-            "incident_id": incident.pk,
-            "incident_title": incident.title,
-            "by": display_name(by) if by is not None else "",
-            **extra,
-        },
-        topic=(TOPIC, incident.pk),
-        cause=cause,
-    )
+    data = {
+        "incident_id": incident.pk,
+        "incident_title": incident.title,
+        "by": display_name(by) if by is not None else "",
+        **extra,
+    }
+    notify.tell(event, people, by=by, data=data, topic=(TOPIC, incident.pk), cause=cause)
 
 
 def role_assigned(incident: Incident, assignment: RoleAssignment, *, by) -> None:

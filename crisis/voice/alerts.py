@@ -110,13 +110,11 @@ def _tell(
     webhook: dict[str, Any] | None = None,
     **extra: Any,
 ) -> None:
-    people = {p for p in people if p is not None and p != by}
-    if not people and webhook is None:
-        return
     noun = "line" if isinstance(obj, QALine) else "statement"
-    notify.send(
-        event=event,
-        recipients=people,
+    notify.tell(
+        event,
+        people,
+        by=by,
         data=_data(incident, obj, by, **extra),
         topic=(TOPIC, incident.pk),
         # One notice per text, step and version: a text submitted again after a rejection is new.

@@ -61,22 +61,15 @@ def register_texts() -> None:
 
 
 def _tell(event: str, people, complaint: Complaint, *, by, cause: str, **extra: Any) -> None:
-    people = {p for p in people if p != by and not access.is_complained_about(p, complaint)}
-    if not people:
-        return
-    notify.send(
-        event=event,
-        recipients=people,
-        data={
-            "complaint": complaint.pk,
-            "project": complaint.project,
-            "level": complaint.level,
-            "by": display_name(by) if by is not None else "",
-            **extra,
-        },
-        topic=(TOPIC, complaint.pk),
-        cause=cause,
-    )
+    data = {
+        "complaint": complaint.pk,
+        "project": complaint.project,
+        "level": complaint.level,
+        "by": display_name(by) if by is not None else "",
+        **extra,
+    }
+    kept_off = {p for p in people if access.is_complained_about(p, complaint)}  # never told of it
+    notify.tell(event, set(people) - kept_off, by=by, data=data, topic=(TOPIC, complaint.pk), cause=cause)
 
 
 def approval_requested(complaint: Complaint, *, by, proposal: int) -> None:

@@ -179,6 +179,23 @@ def send(
     return created
 
 
+def tell(
+    event: str,
+    people: Iterable,
+    *,
+    by,
+    data: dict[str, Any],
+    topic: tuple[str, int | None],
+    cause: str,
+    webhook: dict[str, Any] | None = None,
+) -> None:
+    """What every domain's alerts do: tell `people` — leaving out empty places and `by`, since
+    nobody is told of their own action — unless nobody is left and nothing is announced."""
+    people = {p for p in people if p is not None and p != by}
+    if people or webhook is not None:
+        send(event=event, recipients=people, data=data, topic=topic, cause=cause, webhook=webhook)
+
+
 def _announcements(event, data, topic, webhook, common, now) -> list[Notification]:
     """The outside world's copies: each active webhook endpoint, and each chat robot that hears
     this event (in the robot's language, with a link back to the console)."""

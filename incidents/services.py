@@ -446,11 +446,11 @@ def _take_command(incident: Incident, *, by, to, briefing: str) -> None:
     previous = incident.commander
     if previous is not None:
         _end_assignment(incident, Role.COMMANDER, by=by, at=now)
+        # The briefing is written once, on the hand-over entry that follows.
         record(
             incident,
             EntryKind.ROLE_ENDED,
             actor=by,
-            text=briefing,
             data={"role": Role.COMMANDER, "user": person(previous), "handed_to": person(to)},
         )
     assignment = _create_assignment(incident, user=to, role=Role.COMMANDER, by=by, briefing=briefing, at=now)

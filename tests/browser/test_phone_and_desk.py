@@ -89,3 +89,54 @@ def test_on_a_phone_the_war_room_reads_in_the_order_of_the_first_hour(browser, a
             .map(s => document.querySelector(s).getBoundingClientRect().top)"""
     )
     assert tops == sorted(tops), tops
+
+
+def test_a_commanders_first_hour_on_a_phone(browser, asgi_servers):
+    """Issue 17: take command in one tap, see the next step, tick it, approve and publish a holding
+    statement with its confirmation, resolve and close with a summary — and the clocks stop."""
+    from playwright.sync_api import expect
+
+    from incidents.models import Incident, Status
+
+    a, _ = asgi_servers
+    import_text(SAMPLE, publish=True)
+    commander = factories.commander_user(username="zhangwei", first_name="张伟")
+    pr = factories.pr_user(username="wangfang", first_name="王芳")
+    incident = factories.declare(factories.responder_user(), title="3号楼脚手架局部坍塌", severity=2)
+    statement = voice.create_statement(
+        incident.pk, by=pr, audience="public", title="关于3号楼事故的情况说明", body="两名工人受伤，已送医。"
+    )
+    voice.submit_statement(statement.pk, by=pr)
+
+    phone = sign_in(browser, a, commander, locale="zh-CN", viewport={"width": 390, "height": 844})
+    phone.goto(f"{a.url}/incidents/{incident.pk}/")
+    phone.click("#take-command")
+    expect(phone.locator("#commander")).to_contain_text("张伟")
+    next_step = phone.locator("#next-step .next-title")
+    expect(next_step).to_be_visible()
+    first = next_step.inner_text()
+    progress = phone.locator("#first-hour-progress").inner_text()
+    phone.locator("#panel-checklist li.task", has_text=first).first.locator("button.tick").click()
+    expect(phone.locator("#first-hour-progress")).not_to_have_text(progress, timeout=3000)
+
+    phone.goto(f"{a.url}/incidents/{incident.pk}/statements/{statement.pk}/")
+    phone.click('[data-action="approve"]')
+    phone.click("details.confirm-publish > summary")
+    expect(phone.locator("details.confirm-publish")).to_contain_text("唯一口径")
+    phone.click('[data-action="publish"]')
+    phone.goto(f"{a.url}/incidents/{incident.pk}/")
+    phone.click('[data-transition="activate"]')
+    phone.click('[data-transition="resolve"]')
+    phone.fill("#id_note", "现场已安全，伤者情况稳定。")
+    phone.click("#confirm-transition")
+    phone.click('[data-transition="close"]')
+    phone.fill("#id_note", "两名工人受伤已出院；已按时向住建和应急管理部门报告；下周一复盘。")
+    phone.check('input[name="open_items"][value="finish"]')
+    phone.click("#confirm-transition")
+    expect(phone.locator("#incident-status")).to_contain_text("已关闭")
+    assert Incident.objects.get(pk=incident.pk).status == Status.CLOSED
+    deadlines = phone.locator("#panel-deadlines")
+    expect(deadlines.locator("[data-countdown]")).to_have_count(0)
+    expect(phone.locator("#panel-checklist [data-countdown]")).to_have_count(0)
+    width = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], width

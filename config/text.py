@@ -17,11 +17,16 @@ def one_newline(value: str) -> str:
 
 
 def normalise_text_fields(instance) -> None:
-    """One newline in every text field of a model instance, before it is saved."""
+    """Every text of a model instance as a form would leave it, before it is saved: one newline,
+    nothing blank at either end. Django's form fields strip what they are sent, so a text stored
+    otherwise (an imported "keep the final newline" YAML block) would change on its first save in
+    the editor, and every diff after it would show lines nobody touched."""
     for field in instance._meta.concrete_fields:
         value = getattr(instance, field.attname, None)
-        if isinstance(value, str) and "\r" in value:
-            setattr(instance, field.attname, one_newline(value))
+        if isinstance(value, str):
+            normal = one_newline(value).strip()
+            if normal != value:
+                setattr(instance, field.attname, normal)
 
 
 def text_error(value: Any, *, required: bool, max_length: int) -> tuple[str, str | None]:

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.forms import SerializerForm
+from config.forms import DATETIME_LOCAL, SerializerForm
 from incidents.complaints import services
 from incidents.complaints.models import (
     ComplaintCategory,
@@ -266,7 +266,7 @@ class ReplyForm(forms.Form):
     method = forms.ChoiceField(label=_("How"), choices=ReplyMethod.choices, initial=ReplyMethod.PHONE)
     at = forms.DateTimeField(
         label=_("When"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=DATETIME_LOCAL,
         help_text=_("Phone calls are moved into business hours on a working day unless urgent or agreed."),
     )
     urgent = forms.BooleanField(label=_("Urgent, or the customer asked for this time"), required=False)

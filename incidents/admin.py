@@ -2,19 +2,25 @@
 pages and the API), which check the rules and write the timeline. The timeline is never editable."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
 from config.admin_base import ReadOnlyAdminMixin, StaffMayLookMixin
 
+from . import timeline
 from .models import EscalationPolicy, Incident, Page, RoleAssignment, TimelineEntry
 
 
 class TimelineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = TimelineEntry
-    fields = ["seq", "at", "kind", "actor", "text", "data"]
+    fields = ["seq", "at", "kind_name", "actor", "text", "data"]
     readonly_fields = fields
     extra = 0
     ordering = ["-seq"]
     show_change_link = False
+
+    @admin.display(description=gettext_lazy("kind"))
+    def kind_name(self, entry: TimelineEntry) -> str:
+        return timeline.label(entry.kind)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
@@ -37,12 +43,29 @@ class IncidentAdmin(StaffMayLookMixin, admin.ModelAdmin):
     inlines = [RoleInline, TimelineInline]
 
 
+class TimelineEntryKindFilter(admin.SimpleListFilter):
+    """By kind, named as each domain registered it (the field holds codes of every domain)."""
+
+    title = gettext_lazy("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return timeline.kind_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(TimelineEntry)
 class TimelineEntryAdmin(StaffMayLookMixin, admin.ModelAdmin):
-    list_display = ["incident", "seq", "kind", "actor", "at"]
-    list_filter = ["kind"]
+    list_display = ["incident", "seq", "kind_name", "actor", "at"]
+    list_filter = [TimelineEntryKindFilter]
     search_fields = ["text"]
     list_select_related = ["incident", "actor"]
+
+    @admin.display(description=gettext_lazy("kind"), ordering="kind")
+    def kind_name(self, entry: TimelineEntry) -> str:
+        return timeline.label(entry.kind)
 
 
 @admin.register(EscalationPolicy)

@@ -305,9 +305,15 @@ def _act_on_first_hour(incident: Incident, alarm: Alarm) -> None:
 
 
 OWNER_TYPES = (
-    OwnerType(DEADLINE, _lock_deadline, _act_on_deadline),
-    OwnerType(TASK, _lock_task, _act_on_task),
-    OwnerType(FIRST_HOUR, _lock_first_hour, _act_on_first_hour),
+    OwnerType(DEADLINE, _lock_deadline, _act_on_deadline, label=gettext_lazy("incident deadline")),
+    OwnerType(TASK, _lock_task, _act_on_task, label=gettext_lazy("checklist task")),
+    OwnerType(
+        FIRST_HOUR,
+        _lock_first_hour,
+        _act_on_first_hour,
+        label=gettext_lazy("an incident's first hour"),
+        kinds=((EntryKind.FIRST_HOUR, gettext_lazy("first-hour report")),),
+    ),
 )
 
 

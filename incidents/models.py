@@ -104,7 +104,7 @@ class Incident(FSMModelMixin, models.Model):
     playbook_version = optional(PlaybookVersion, _("playbook version"))
     # The sequence number of the newest timeline entry. Bumped under the incident's row lock in
     # the same transaction as the entry, so sequence numbers are gapless.
-    last_seq = models.PositiveIntegerField(default=0, editable=False)
+    last_seq = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("last seq"))
 
     objects = IncidentQuerySet.as_manager()
 
@@ -212,13 +212,19 @@ SINGLE_HOLDER_ROLES = (Role.COMMANDER, Role.SPOKESPERSON)
 
 
 class RoleAssignment(models.Model):
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="assignments")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("incident")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     ended_at = moment(_("ended at"))
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    ended_by = person()
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("assigned by")
+    )
+    ended_by = person(verbose_name=_("ended by"))
     briefing = models.TextField(_("briefing"), blank=True)
 
     class Meta:
@@ -286,7 +292,9 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class TimelineEntry(models.Model):
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="timeline", verbose_name=_("incident")
+    )
     seq = models.PositiveIntegerField(_("sequence"))
     # One of the kinds registered with incidents.timeline (the core's EntryKind and the others').
     kind = models.CharField(_("kind"), max_length=30)
@@ -329,9 +337,9 @@ class TaskState(models.TextChoices):
 class Task(models.Model):
     """A step of the pinned playbook (or one the commander adds), with its due time."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="tasks")
-    step = optional("playbooks.Step")
-    order = models.PositiveIntegerField(default=0)
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("incident"))
+    step = optional("playbooks.Step", verbose_name=_("step"))
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
     phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices)
     title_zh = models.CharField(_("title (Chinese)"), max_length=200)
     title_en = models.CharField(_("title (English)"), max_length=200)
@@ -339,12 +347,14 @@ class Task(models.Model):
     instructions_en = models.TextField(_("instructions (English)"), blank=True)
     owner_role = models.CharField(_("owning role"), max_length=20, choices=Role.choices)
     required = models.BooleanField(_("required"), default=True)
-    completes_when = models.CharField(max_length=30, choices=AutoComplete.choices, blank=True)
+    completes_when = models.CharField(
+        max_length=30, choices=AutoComplete.choices, blank=True, verbose_name=_("completes when")
+    )
     due_at = moment(_("due at"))
     state = models.CharField(_("state"), max_length=10, choices=TaskState.choices, default=TaskState.OPEN)
     assignee = person(_("assignee"))  # fmt: skip
-    completed_by = person()
-    completed_at = moment()
+    completed_by = person(verbose_name=_("completed by"))
+    completed_at = moment(verbose_name=_("completed at"))
     note = models.TextField(_("note or reason"), blank=True)
 
     class Meta:
@@ -392,8 +402,10 @@ class ReportChannel(models.TextChoices):
 class Deadline(models.Model):
     """Something owed to someone by a time: a disclosure, a holding statement, a report."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="deadlines")
-    rule = optional("playbooks.DeadlineRule")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="deadlines", verbose_name=_("incident")
+    )
+    rule = optional("playbooks.DeadlineRule", verbose_name=_("rule"))
     code = models.CharField(_("code"), max_length=60, blank=True)
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
     title_zh = models.CharField(_("what is owed (Chinese)"), max_length=200)
@@ -401,23 +413,25 @@ class Deadline(models.Model):
     source = models.TextField(_("legal or policy source"), blank=True)
     due_at = models.DateTimeField(_("due at"))
     state = models.CharField(_("state"), max_length=10, choices=DeadlineState.choices, default=DeadlineState.PENDING)
-    remind_before_minutes = models.CharField(max_length=100, blank=True)
-    escalate_to = models.CharField(max_length=100, blank=True)
+    remind_before_minutes = models.CharField(max_length=100, blank=True, verbose_name=_("remind before minutes"))
+    escalate_to = models.CharField(max_length=100, blank=True, verbose_name=_("escalate to"))
     # Whose clock (playbooks.DeadlineNature): only our own duties breach and escalate.
     nature = models.CharField(
         _("whose clock"), max_length=10, choices=DeadlineNature.choices, default=DeadlineNature.DUTY
     )
-    met_by_statement = models.BooleanField(default=False)
+    met_by_statement = models.BooleanField(default=False, verbose_name=_("met by statement"))
     met_at = moment(_("met at"))
-    met_by = person()
+    met_by = person(verbose_name=_("met by"))
     # A report to an authority is met by reporting — usually a call: how, to whom, who took it.
     met_channel = models.CharField(_("reported by"), max_length=20, choices=ReportChannel.choices, blank=True)
     met_authority = models.CharField(_("authority reported to"), max_length=200, blank=True)
     met_received_by = models.CharField(_("officer who took the report"), max_length=200, blank=True)
     evidence = models.TextField(_("evidence"), blank=True)
-    evidence_ref = models.CharField(max_length=100, blank=True, help_text=_("e.g. statement:12"))
+    evidence_ref = models.CharField(
+        max_length=100, blank=True, help_text=_("e.g. statement:12"), verbose_name=_("evidence ref")
+    )
     waived_reason = models.TextField(_("reason for waiving"), blank=True)
-    breached_at = moment()
+    breached_at = moment(verbose_name=_("breached at"))
 
     class Meta:
         ordering = ["incident", "due_at", "pk"]
@@ -486,7 +500,7 @@ class Page(models.Model):
     by taking command; called off when the incident ends. Its escalation is an alarm on the clock
     (owner type incidents.page), so each rung is paged exactly once."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="pages")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="pages", verbose_name=_("incident"))
     step = models.PositiveSmallIntegerField(_("rung"), choices=PageStep.choices, default=PageStep.ON_DUTY)
     state = models.CharField(_("state"), max_length=20, choices=PageState.choices, default=PageState.OPEN)
     paged_users = models.JSONField(_("paged"), default=list, blank=True)  # user ids, every rung so far

@@ -331,4 +331,12 @@ def _escalate(context: tuple[Incident, Page], alarm: Alarm) -> None:
     page.save()
 
 
-OWNER_TYPES = (OwnerType(PAGE, _lock_page, _escalate),)
+OWNER_TYPES = (
+    OwnerType(
+        PAGE,
+        _lock_page,
+        _escalate,
+        label=_("page that waits for an answer"),
+        kinds=((ESCALATE, _("page the next rung")),),
+    ),
+)

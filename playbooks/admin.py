@@ -41,39 +41,66 @@ class FrozenWhenPublishedInline:
         return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
+def _long_texts(title, *rows):
+    """A fieldset of long bilingual texts, folded until the admin opens it: the editor lists each
+    item in a few lines instead of a screen of text areas (the stock page was 30,000 px tall)."""
+    return (title, {"classes": ["collapse"], "fields": list(rows)})
+
+
 class StepInline(FrozenWhenPublishedInline, admin.StackedInline):
     model = Step
-    fields = [
-        ("order", "phase", "owner_role", "due_offset_minutes", "required", "completes_when"),
-        ("title_zh", "title_en"),
-        ("instructions_zh", "instructions_en"),
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("order", "phase", "owner_role", "due_offset_minutes", "required", "completes_when"),
+                    ("title_zh", "title_en"),
+                ]
+            },
+        ),
+        _long_texts(gettext_lazy("Instructions"), ("instructions_zh", "instructions_en")),
     ]
 
 
 class DeadlineRuleInline(FrozenWhenPublishedInline, admin.StackedInline):
     model = DeadlineRule
-    fields = [
-        ("order", "code", "audience", "nature", "met_by_statement"),
-        ("title_zh", "title_en"),
-        ("due_in", "unit", "clock_starts_at"),
-        ("remind_before_minutes", "escalate_to"),
-        "source",
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("order", "code", "audience", "nature", "met_by_statement"),
+                    ("title_zh", "title_en"),
+                    ("due_in", "unit", "clock_starts_at"),
+                    ("remind_before_minutes", "escalate_to"),
+                ]
+            },
+        ),
+        _long_texts(gettext_lazy("Legal or practice source"), "source"),
     ]
 
 
 class StatementTemplateInline(FrozenWhenPublishedInline, admin.StackedInline):
     model = StatementTemplate
-    fields = [
-        ("order", "audience", "purpose", "second_review"),
-        ("use_when_zh", "use_when_en"),
-        ("title_zh", "title_en"),
-        ("body_zh", "body_en"),
+    fieldsets = [
+        (None, {"fields": [("order", "audience", "purpose", "second_review"), ("title_zh", "title_en")]}),
+        _long_texts(
+            gettext_lazy("When to use it, and the text"), ("use_when_zh", "use_when_en"), ("body_zh", "body_en")
+        ),
     ]
 
 
 class QALineInline(FrozenWhenPublishedInline, admin.StackedInline):
     model = QALine
-    fields = ["order", ("question_zh", "question_en"), ("answer_zh", "answer_en")]
+    fieldsets = [
+        (None, {"fields": ["order", ("question_zh", "question_en")]}),
+        _long_texts(gettext_lazy("Answer"), ("answer_zh", "answer_en")),
+    ]
+
+
+def _describe(exc: Exception) -> str:
+    return exc.message if isinstance(exc, RuleBroken) else "; ".join(getattr(exc, "messages", [str(exc)]))
 
 
 class ImportForm(forms.Form):
@@ -146,6 +173,11 @@ class PlaybookVersionAdmin(admin.ModelAdmin):
     list_select_related = ["playbook"]
     inlines = [StepInline, DeadlineRuleInline, StatementTemplateInline, QALineInline]
     actions = ["clone_to_draft", "publish", "retire"]
+
+    class Media:
+        css = {"all": ["playbooks/editor.css"]}
+        js = ["playbooks/editor.js"]
+
     readonly_fields = ["playbook", "number", "state", "based_on", "published_at", "published_by", "tools"]
     fields = [
         "playbook",
@@ -192,6 +224,8 @@ class PlaybookVersionAdmin(admin.ModelAdmin):
             (reverse("admin:playbooks_playbookversion_preview", args=[version.pk]), _("preview templates")),
             (reverse("admin:playbooks_playbookversion_export", args=[version.pk]), _("export YAML")),
         ]
+        if version.state == VersionState.DRAFT:
+            links.append((reverse("admin:playbooks_playbookversion_publish", args=[version.pk]), _("publish…")))
         if version.based_on_id:
             links.append(
                 (
@@ -206,8 +240,7 @@ class PlaybookVersionAdmin(admin.ModelAdmin):
             try:
                 result = action(version, by=request.user)
             except (ValidationError, RuleBroken, PermissionDenied) as exc:
-                text = exc.message if isinstance(exc, RuleBroken) else "; ".join(getattr(exc, "messages", [str(exc)]))
-                self.message_user(request, f"{version}: {text}", messages.ERROR)
+                self.message_user(request, f"{version}: {_describe(exc)}", messages.ERROR)
             else:
                 self.message_user(request, done_message % {"v": result}, messages.SUCCESS)
 
@@ -215,9 +248,15 @@ class PlaybookVersionAdmin(admin.ModelAdmin):
     def clone_to_draft(self, request, queryset):
         self._run(request, queryset, services.clone_to_draft, _("Created %(v)s."))
 
-    @admin.action(description=gettext_lazy("Publish (retires the current published version)"))
+    @admin.action(description=gettext_lazy("Publish… (shows the changes and asks first)"))
     def publish(self, request, queryset):
-        self._run(request, queryset, services.publish, _("Published %(v)s."))
+        # Publishing changes what every new incident of the kind runs on, so it is never one click
+        # from a list: the action leads to the confirmation page, which shows what will change.
+        versions = list(queryset[:2])
+        if len(versions) != 1:
+            self.message_user(request, _("Publish one version at a time, after reading its changes."), messages.ERROR)
+            return None
+        return redirect("admin:playbooks_playbookversion_publish", versions[0].pk)
 
     @admin.action(description=gettext_lazy("Retire"))
     def retire(self, request, queryset):
@@ -229,6 +268,7 @@ class PlaybookVersionAdmin(admin.ModelAdmin):
             path("<int:pk>/preview/", view(self.preview_view), name="playbooks_playbookversion_preview"),
             path("<int:pk>/export/", view(self.export_view), name="playbooks_playbookversion_export"),
             path("<int:old>/diff/<int:new>/", view(self.diff_view), name="playbooks_playbookversion_diff"),
+            path("<int:pk>/publish/", view(self.publish_view), name="playbooks_playbookversion_publish"),
             *super().get_urls(),
         ]
 
@@ -282,6 +322,51 @@ class PlaybookVersionAdmin(admin.ModelAdmin):
                 "after": after,
                 "lines": diff_versions(before, after),
                 "title": _("Changes from %(a)s to %(b)s") % {"a": before, "b": after},
+                "opts": self.model._meta,
+            },
+        )
+
+    def publish_view(self, request, pk):
+        """Publish one draft, after the admin has seen what changes against the version in force
+        (or the version it was cloned from) and any problem that would stop it."""
+        version = self._version(request, pk)
+        if not services.may_edit(request.user):
+            raise PermissionDenied
+        change_url = reverse("admin:playbooks_playbookversion_change", args=[version.pk])
+        if version.state != VersionState.DRAFT:
+            self.message_user(
+                request,
+                _("Only a draft can be published; this version is %(s)s.") % {"s": version.get_state_display()},
+                messages.ERROR,
+            )
+            return redirect(change_url)
+        if request.method == "POST":
+            try:
+                services.publish(version, by=request.user)
+            except (ValidationError, RuleBroken, PermissionDenied) as exc:
+                self.message_user(request, f"{version}: {_describe(exc)}", messages.ERROR)
+            else:
+                self.message_user(request, _("Published %(v)s.") % {"v": version}, messages.SUCCESS)
+                return redirect(change_url)
+        in_force = version.playbook.published_version
+        compare_with = in_force or version.based_on
+        try:
+            services.validate_version(version)
+            problems = []
+        except ValidationError as exc:
+            problems = exc.messages
+        return TemplateResponse(
+            request,
+            "admin/playbooks/publish.html",
+            {
+                **self.admin_site.each_context(request),
+                "version": version,
+                "in_force": in_force,
+                "compare_with": compare_with,
+                "lines": diff_versions(compare_with, version) if compare_with else None,
+                "problems": problems,
+                "change_url": change_url,
+                "title": _("Publish %(v)s?") % {"v": version},
                 "opts": self.model._meta,
             },
         )

@@ -132,7 +132,15 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.where}: {self.message}" if self.where else f"line {self.line}: {self.message}"
+        # The place is the file's own key path (steps[1].owner_role): the format's keys are English
+        # in both languages, so it stays as written; the rest is in the reader's language.
+        if self.where:
+            return _("line %(line)s: %(where)s: %(message)s") % {
+                "line": self.line,
+                "where": self.where,
+                "message": self.message,
+            }
+        return _("line %(line)s: %(message)s") % {"line": self.line, "message": self.message}
 
 
 class PlaybookFileError(Exception):
@@ -269,9 +277,11 @@ def parse(text: str) -> _Parsed:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise PlaybookFileError([Problem((mark.line + 1) if mark else 1, "", str(exc.problem or exc))]) from None
+        # PyYAML's own wording is English only; it follows a translated lead so nobody is left guessing.
+        message = _("this is not valid YAML (%(detail)s)") % {"detail": exc.problem or exc}
+        raise PlaybookFileError([Problem((mark.line + 1) if mark else 1, "", message)]) from None
     except yaml.YAMLError as exc:
-        raise PlaybookFileError([Problem(1, "", str(exc))]) from None
+        raise PlaybookFileError([Problem(1, "", _("this is not valid YAML (%(detail)s)") % {"detail": exc})]) from None
     if root is None:
         raise PlaybookFileError([Problem(1, "", _("the file is empty"))])
 

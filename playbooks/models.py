@@ -8,6 +8,8 @@ running incident. Texts are bilingual: `*_zh` and `*_en`, shown in the reader's 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -123,11 +125,15 @@ def localized(obj, field: str) -> str:
     return en or zh
 
 
-def bilingual(field: str) -> property:
-    """A read-only attribute giving `<field>_zh` or `<field>_en` by the active language."""
+def bilingual(field: str, label: Any = None) -> property:
+    """A read-only attribute giving `<field>_zh` or `<field>_en` by the active language; `label`
+    names it where the admin lists it."""
 
     def text(obj) -> str:  # typed, so that the OpenAPI schema knows it is a string
         return localized(obj, field)
+
+    if label is not None:
+        text.short_description = label
 
     return property(text, doc=f"{field} in the reader's language")
 
@@ -204,7 +210,9 @@ def validate_update_intervals(value) -> None:
 
 
 class PlaybookVersion(FSMModelMixin, models.Model):
-    playbook = models.ForeignKey(Playbook, on_delete=models.PROTECT, related_name="versions")
+    playbook = models.ForeignKey(
+        Playbook, on_delete=models.PROTECT, related_name="versions", verbose_name=_("playbook")
+    )
     number = models.PositiveIntegerField(_("version"))
     state = FSMField(_("state"), default=VersionState.DRAFT, choices=VersionState.choices, protected=True)
     notes_zh = models.TextField(_("notes (Chinese)"), blank=True)
@@ -218,12 +226,12 @@ class PlaybookVersion(FSMModelMixin, models.Model):
         validators=[validate_update_intervals],
         help_text=_('By severity, e.g. {"1": 60, "2": 120, "3": 240, "4": 480}; empty: those figures.'),
     )
-    based_on = optional("self")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    created_by = person()
-    published_at = models.DateTimeField(null=True, blank=True, editable=False)
-    published_by = person(editable=False)
-    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    based_on = optional("self", verbose_name=_("based on"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    created_by = person(verbose_name=_("created by"))
+    published_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("published at"))
+    published_by = person(editable=False, verbose_name=_("published by"))
+    retired_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("retired at"))
 
     objects = PlaybookVersionQuerySet.as_manager()
 
@@ -327,7 +335,9 @@ class VersionPart(models.Model):
 
 
 class Step(VersionPart):
-    version = models.ForeignKey(PlaybookVersion, on_delete=models.CASCADE, related_name="steps")
+    version = models.ForeignKey(
+        PlaybookVersion, on_delete=models.CASCADE, related_name="steps", verbose_name=_("version")
+    )
     phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices, default=Phase.FIRST_HOUR)
     title_zh = models.CharField(_("title (Chinese)"), max_length=200)
     title_en = models.CharField(_("title (English)"), max_length=200)
@@ -395,7 +405,9 @@ UNIT_MINUTES = {Unit.MINUTES: 1, Unit.HOURS: 60, Unit.DAYS: 1440, Unit.WORKING_D
 
 
 class DeadlineRule(VersionPart):
-    version = models.ForeignKey(PlaybookVersion, on_delete=models.CASCADE, related_name="deadline_rules")
+    version = models.ForeignKey(
+        PlaybookVersion, on_delete=models.CASCADE, related_name="deadline_rules", verbose_name=_("version")
+    )
     code = models.CharField(_("code"), max_length=60, validators=[slug_validator])
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
     title_zh = models.CharField(_("what is owed (Chinese)"), max_length=200)
@@ -481,7 +493,9 @@ class DeadlineRule(VersionPart):
 
 
 class StatementTemplate(VersionPart):
-    version = models.ForeignKey(PlaybookVersion, on_delete=models.CASCADE, related_name="statement_templates")
+    version = models.ForeignKey(
+        PlaybookVersion, on_delete=models.CASCADE, related_name="statement_templates", verbose_name=_("version")
+    )
     audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
     purpose = models.CharField(
         _("purpose"), max_length=20, choices=StatementPurpose.choices, default=StatementPurpose.HOLDING
@@ -513,7 +527,9 @@ class StatementTemplate(VersionPart):
 
 
 class QALine(VersionPart):
-    version = models.ForeignKey(PlaybookVersion, on_delete=models.CASCADE, related_name="qa_lines")
+    version = models.ForeignKey(
+        PlaybookVersion, on_delete=models.CASCADE, related_name="qa_lines", verbose_name=_("version")
+    )
     question_zh = models.TextField(_("question (Chinese)"))
     question_en = models.TextField(_("question (English)"))
     answer_zh = models.TextField(_("approved answer (Chinese)"))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from config.redis_runtime import redis_answers
@@ -11,6 +12,15 @@ from . import factories
 
 def pytest_report_header(config):
     return [f"redis: {settings.REDIS_URL}", f"database: {settings.DATABASES['default']['ENGINE']}"]
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_the_default_language():
+    """A request with Accept-Language activates its language for the thread and nothing resets it;
+    each test starts from settings.LANGUAGE_CODE, whatever the one before asked for."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(scope="session", autouse=True)

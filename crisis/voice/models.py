@@ -159,8 +159,8 @@ class Statement(ReviewedText):
     second_reviewer = person(_("second reviewer"))
     second_approved_at = moment(_("second review at"))
     # The words the approvals cover, frozen when the last approval lands.
-    approved_title = models.CharField(max_length=200, blank=True)
-    approved_body = models.TextField(blank=True)
+    approved_title = models.CharField(max_length=200, blank=True, verbose_name=_("title as approved"))
+    approved_body = models.TextField(blank=True, verbose_name=_("text as approved"))
     published_by = person(_("published by"))
     published_at = moment(_("published at"))
 
@@ -279,12 +279,16 @@ class StatementRevision(models.Model):
     """The words of each version of a statement, as drafted or edited: the approvals log keeps
     who cleared what, and this keeps what it was they cleared or sent back."""
 
-    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="revisions")
+    statement = models.ForeignKey(
+        Statement, on_delete=models.PROTECT, related_name="revisions", verbose_name=_("statement")
+    )
     number = models.PositiveIntegerField(_("version"))
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"))
-    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    edited_at = models.DateTimeField(default=timezone.now)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("edited by")
+    )
+    edited_at = models.DateTimeField(default=timezone.now, verbose_name=_("edited at"))
 
     class Meta:
         ordering = ["statement", "number"]
@@ -319,17 +323,19 @@ class QALine(ReviewedText):
     the line in force in the same transaction, so the front line is never without an answer.
     """
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="qa_lines")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="qa_lines", verbose_name=_("incident")
+    )
     # All revisions of one question share a topic; at most one of them is in force.
-    topic = models.UUIDField(default=uuid.uuid4, editable=False)
+    topic = models.UUIDField(default=uuid.uuid4, editable=False, verbose_name=_("topic"))
     revises = optional("self", _("revises"))
     source = optional(PlaybookQALine, _("from the playbook line"))
     order = models.PositiveIntegerField(_("order"), default=0)
     question = models.TextField(_("question"))
     answer = models.TextField(_("approved answer"))
     state = FSMField(_("state"), default=QALineState.DRAFT, choices=QALineState.choices, protected=True)
-    approved_question = models.TextField(blank=True)
-    approved_answer = models.TextField(blank=True)
+    approved_question = models.TextField(blank=True, verbose_name=_("question as approved"))
+    approved_answer = models.TextField(blank=True, verbose_name=_("answer as approved"))
 
     class Meta:
         ordering = ["incident", "order", "pk"]

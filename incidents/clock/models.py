@@ -19,6 +19,11 @@ class AlarmKind(models.TextChoices):
     BREACH = "breach", _("Breach")
 
 
+class HandledVia(models.TextChoices):
+    ETA = "eta", _("on time, by its Celery message")
+    SWEEP = "sweep", _("by the sweep")
+
+
 class AlarmQuerySet(models.QuerySet):
     def pending(self) -> AlarmQuerySet:
         return self.filter(handled_at__isnull=True, cancelled_at__isnull=True)
@@ -47,7 +52,7 @@ class Alarm(models.Model):
     # Set when an ETA message has been handed to the broker (only for alarms within the horizon).
     armed_at = moment(_("armed at"))
     handled_at = moment(_("handled at"))
-    handled_via = models.CharField(_("handled by"), max_length=10, blank=True)  # "eta" or "sweep"
+    handled_via = models.CharField(_("handled by"), max_length=10, blank=True, choices=HandledVia.choices)
     cancelled_at = moment(_("cancelled at"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 

@@ -30,6 +30,10 @@ class OwnerType:
     lock: Callable[[int, bool], Any]
     # act(context, alarm): inside the same transaction, after the alarm was claimed.
     act: Callable[[Any, Alarm], None]
+    # What people call it (a lazy translation), and the names of alarm kinds of its own, as pairs:
+    # the admin shows these instead of codes.
+    label: Any = ""
+    kinds: tuple[tuple[str, Any], ...] = ()
 
 
 _owner_types: dict[str, OwnerType] = {}
@@ -51,3 +55,21 @@ def owner_type(name: str) -> OwnerType:
         return _owner_types[name]
     except KeyError:
         raise LookupError(f"No alarm owner type {name!r} is registered") from None
+
+
+def label_of(name: str) -> str:
+    """The owner type's name for people, or its code when nobody registered one."""
+    registered = _owner_types.get(name)
+    return str(registered.label) if registered is not None and registered.label else name
+
+
+def kind_label(owner_type_name: str, kind: str, common: dict[str, Any]) -> str:
+    """An alarm kind's name: one every owner may use (`common`), else the owner type's own."""
+    if kind in common:
+        return str(common[kind])
+    registered = _owner_types.get(owner_type_name)
+    return str(dict(registered.kinds).get(kind, kind)) if registered is not None else kind
+
+
+def labels() -> list[tuple[str, str]]:
+    return sorted((name, label_of(name)) for name in _owner_types)

@@ -261,7 +261,7 @@ def _act(context: tuple[Complaint, ComplaintDeadline], alarm: Alarm) -> None:
     _tell(complaint, alarm, "deadline_breached", data, people)
 
 
-OWNER_TYPE = OwnerType(OWNER, _lock_owner, _act)
+OWNER_TYPE = OwnerType(OWNER, _lock_owner, _act, label=gettext_lazy("complaint time limit"))
 
 
 # --- What the notifications say -----------------------------------------------------------------------

@@ -132,7 +132,7 @@ class Complaint(FSMModelMixin, models.Model):
     customer_name = models.CharField(_("customer name"), max_length=100, blank=True)
     customer_phone = models.CharField(_("customer phone"), max_length=40, blank=True)
     # The phone as intake compares it (phone_key_of): frequent complainers are found by it.
-    phone_key = models.CharField(max_length=PHONE_KEY_DIGITS, blank=True, editable=False)
+    phone_key = models.CharField(max_length=PHONE_KEY_DIGITS, blank=True, editable=False, verbose_name=_("phone key"))
     unit = models.CharField(_("unit or order"), max_length=100, blank=True)
     project = models.CharField(_("project (楼盘)"), max_length=200, blank=True)
     category = models.CharField(_("category"), max_length=30, choices=ComplaintCategory.choices)
@@ -157,8 +157,10 @@ class Complaint(FSMModelMixin, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("logged by")
     )
     # Intake by other systems: the same key from the same client creates one complaint.
-    idempotency_key = models.CharField(max_length=200, blank=True, editable=False)
-    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    idempotency_key = models.CharField(max_length=200, blank=True, editable=False, verbose_name=_("idempotency key"))
+    request_fingerprint = models.CharField(
+        max_length=64, blank=True, editable=False, verbose_name=_("request fingerprint")
+    )
 
     # Handling (the 处理单)
     state = FSMField(_("state"), default=ComplaintState.RECEIVED, choices=ComplaintState.choices, protected=True)
@@ -172,14 +174,14 @@ class Complaint(FSMModelMixin, models.Model):
     solution = models.TextField(_("solution"), blank=True)
     compensation = models.DecimalField(_("compensation (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True)
     approval_needed = models.BooleanField(_("needs approval from the level above"), default=False)
-    approved_by = person()
-    approved_at = moment()
-    acknowledged_at = moment()
-    implemented_at = moment()
+    approved_by = person(verbose_name=_("approved by"))
+    approved_at = moment(verbose_name=_("approved at"))
+    acknowledged_at = moment(verbose_name=_("acknowledged at"))
+    implemented_at = moment(verbose_name=_("implemented at"))
     satisfaction = models.PositiveSmallIntegerField(
         _("satisfaction (1-5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    closed_at = moment()
+    closed_at = moment(verbose_name=_("closed at"))
     # The report to the supervisor that closing requires (LASTR's "R").
     report_class = models.PositiveSmallIntegerField(
         _("report to the supervisor"), choices=ReportClass.choices, null=True, blank=True
@@ -190,7 +192,9 @@ class Complaint(FSMModelMixin, models.Model):
 
     # Escalation into a crisis
     incident = optional("incidents.Incident", _("incident"), related_name="complaints")
-    escalation_rule = optional("complaints.EscalationRule", on_delete=models.SET_NULL)
+    escalation_rule = optional(
+        "complaints.EscalationRule", on_delete=models.SET_NULL, verbose_name=_("escalation rule")
+    )
 
     class Meta:
         ordering = ["-received_at", "-pk"]
@@ -443,16 +447,18 @@ class ComplaintDeadlineState(models.TextChoices):
 
 
 class ComplaintDeadline(models.Model):
-    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="deadlines")
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.PROTECT, related_name="deadlines", verbose_name=_("complaint")
+    )
     level = models.PositiveSmallIntegerField(_("ladder level"), choices=Level.choices)
     kind = models.CharField(_("kind"), max_length=20, choices=ComplaintDeadlineKind.choices)
     due_at = models.DateTimeField(_("due at"))
     state = models.CharField(
         _("state"), max_length=10, choices=ComplaintDeadlineState.choices, default=ComplaintDeadlineState.PENDING
     )
-    met_at = moment()
-    breached_at = moment()
-    created_at = models.DateTimeField(default=timezone.now)
+    met_at = moment(verbose_name=_("met at"))
+    breached_at = moment(verbose_name=_("breached at"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["due_at", "pk"]
@@ -482,7 +488,9 @@ class ReplyMethod(models.TextChoices):
 class ComplaintReply(models.Model):
     """A reply promised to the customer, and the reply given (the handling form records both)."""
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="replies")
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.PROTECT, related_name="replies", verbose_name=_("complaint")
+    )
     method = models.CharField(_("method"), max_length=10, choices=ReplyMethod.choices)
     requested_for = models.DateTimeField(_("requested for"))
     scheduled_for = models.DateTimeField(_("scheduled for"))
@@ -494,12 +502,19 @@ class ComplaintReply(models.Model):
     confirmed_by = person(_("confirmed by"))
     confirmed_at = moment(_("confirmed at"))
     given = models.TextField(_("reply given"), blank=True)
-    done_at = moment()
+    done_at = moment(verbose_name=_("done at"))
     deadline = models.OneToOneField(
-        ComplaintDeadline, null=True, blank=True, on_delete=models.PROTECT, related_name="reply"
+        ComplaintDeadline,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reply",
+        verbose_name=_("deadline"),
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["scheduled_for", "pk"]
@@ -543,13 +558,15 @@ class ComplaintEventKind(models.TextChoices):
 class ComplaintEvent(models.Model):
     """The complaint's own log: every step, every move up the ladder, every missed limit."""
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(max_length=20, choices=ComplaintEventKind.choices)
-    actor = person()
-    level = models.PositiveSmallIntegerField(choices=Level.choices)
-    state = models.CharField(max_length=20, choices=ComplaintState.choices)
-    text = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.PROTECT, related_name="events", verbose_name=_("complaint")
+    )
+    kind = models.CharField(max_length=20, choices=ComplaintEventKind.choices, verbose_name=_("kind"))
+    actor = person(verbose_name=_("actor"))
+    level = models.PositiveSmallIntegerField(choices=Level.choices, verbose_name=_("level"))
+    state = models.CharField(max_length=20, choices=ComplaintState.choices, verbose_name=_("state"))
+    text = models.TextField(blank=True, verbose_name=_("text"))
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -564,9 +581,13 @@ class ComplaintEvent(models.Model):
 class ComplaintView(models.Model):
     """Who saw a complaint's personal details unmasked, and when."""
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="views")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    via = models.CharField(max_length=10)  # "page" or "api"
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.CASCADE, related_name="views", verbose_name=_("complaint")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    via = models.CharField(max_length=10, verbose_name=_("via"))  # "page" or "api"
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -583,13 +604,17 @@ def _attachment_path(instance: ComplaintAttachment, filename: str) -> str:
 
 
 class ComplaintAttachment(models.Model):
-    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="attachments")
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("complaint")
+    )
     file = models.FileField(_("file"), upload_to=_attachment_path, max_length=300)
     name = models.CharField(_("name"), max_length=200)
     size = models.PositiveIntegerField(_("size in bytes"))
-    content_type = models.CharField(max_length=100)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    content_type = models.CharField(max_length=100, verbose_name=_("content type"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now, verbose_name=_("uploaded at"))
 
     class Meta:
         ordering = ["uploaded_at", "pk"]
@@ -644,7 +669,7 @@ class EscalationRule(models.Model):
         _("within hours"), default=24, validators=[MinValueValidator(1)], help_text=_("Only for repeats.")
     )
 
-    name = bilingual("name")
+    name = bilingual("name", _("name"))
 
     class Meta:
         ordering = ["order", "pk"]
@@ -673,9 +698,15 @@ class EscalationLatch(models.Model):
     """One row per (kind of crisis, project): escalations for the same key queue on its lock, so
     concurrent complaints open exactly one incident and the rest join it."""
 
-    key = models.CharField(max_length=300, unique=True)
-    incident = models.ForeignKey("incidents.Incident", null=True, on_delete=models.PROTECT, related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    key = models.CharField(max_length=300, unique=True, verbose_name=_("key"))
+    incident = models.ForeignKey(
+        "incidents.Incident", null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("incident")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("escalation latch")
+        verbose_name_plural = _("escalation latches")
 
     def __str__(self) -> str:
         return self.key

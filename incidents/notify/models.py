@@ -79,7 +79,10 @@ class NotificationPreference(models.Model):
     pages for severity I–II incidents."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+        verbose_name=_("user"),
     )
     email = models.BooleanField(_("by e-mail"), default=True)
     email_kinds = models.JSONField(_("e-mail me about"), default=_all_kinds, blank=True)
@@ -157,10 +160,12 @@ class ChatRobot(models.Model):
 class Mute(models.Model):
     """A person who only follows an incident (or a complaint) silences what merely informs them."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    topic_type = models.CharField(max_length=40)
-    topic_id = models.PositiveBigIntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    topic_type = models.CharField(max_length=40, verbose_name=_("topic type"))
+    topic_id = models.PositiveBigIntegerField(verbose_name=_("topic id"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("muted topic")
@@ -190,13 +195,13 @@ class Notification(models.Model):
     event = models.CharField(_("event"), max_length=40)
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("body"), blank=True)
-    payload = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
     state = models.CharField(
         _("state"), max_length=10, choices=NotificationState.choices, default=NotificationState.PENDING
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    lease_until = moment()
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
+    lease_until = moment(verbose_name=_("lease until"))
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = moment(_("sent at"))

@@ -88,7 +88,9 @@ class DutyRotation(models.Model):
 
 
 class DutyRotationMember(models.Model):
-    rotation = models.ForeignKey(DutyRotation, on_delete=models.CASCADE, related_name="members")
+    rotation = models.ForeignKey(
+        DutyRotation, on_delete=models.CASCADE, related_name="members", verbose_name=_("rotation")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("person")
     )

@@ -94,7 +94,7 @@ def test_actions_clone_publish_retire(staff, published):
     draft.refresh_from_db()
     assert draft.state == VersionState.DRAFT
     Step.objects.create(version=draft, phase="first_hour", title_zh="新", title_en="New", owner_role="commander")
-    staff.post(changelist, {"action": "publish", "_selected_action": [draft.pk]})
+    staff.post(f"/admin/playbooks/playbookversion/{draft.pk}/publish/")
     draft.refresh_from_db()
     published.refresh_from_db()
     assert draft.state == VersionState.PUBLISHED and published.state == VersionState.RETIRED
@@ -175,3 +175,95 @@ def test_an_unchanged_clone_saved_as_a_browser_would_differs_in_nothing(publishe
     changed = [line for line in diff_versions(published, draft) if line.kind in ("added", "removed")]
     assert changed == []
     assert "\r" not in export_version(draft)
+
+
+# --- The editor by section, and publishing that asks first (issue 17) ------------------------------
+
+
+def test_the_editor_lists_every_part_in_a_table_of_contents(staff, published):
+    draft = services.clone_to_draft(published)
+    page = staff.get(f"/admin/playbooks/playbookversion/{draft.pk}/change/").content.decode()
+    toc = page[page.index('class="pb-toc"') : page.index('class="pb-form"')]
+    for prefix, relation in (
+        ("steps", "steps"),
+        ("deadline_rules", "deadline_rules"),
+        ("statement_templates", "statement_templates"),
+        ("qa_lines", "qa_lines"),
+    ):
+        parts = list(getattr(draft, relation).all())
+        assert f'href="#{prefix}-group"' in toc
+        for index in range(len(parts)):
+            assert f'href="#{prefix}-{index}"' in toc and f'id="{prefix}-{index}"' in page
+    first = draft.steps.first()
+    assert str(first)[:20] in toc
+    assert f"/admin/playbooks/playbookversion/{draft.pk}/publish/" in page
+    assert "<details>" in page  # long texts are folded
+
+
+def test_publishing_shows_only_what_changed_and_asks_first(staff, published):
+    draft = services.clone_to_draft(published)
+    url = f"/admin/playbooks/playbookversion/{draft.pk}/publish/"
+    unchanged = staff.get(url).content.decode()
+    assert 'id="pb-no-change"' in unchanged and 'class="pb-diff-added"' not in unchanged
+    step = draft.steps.first()
+    old_title = step.title_en
+    step.title_en = "Name the commander within five minutes"
+    step.save()
+
+    # The list action leads to this page; it publishes nothing by itself.
+    changelist = "/admin/playbooks/playbookversion/"
+    response = staff.post(changelist, {"action": "publish", "_selected_action": [draft.pk]})
+    assert response.status_code == 302 and response["Location"] == url
+    both = staff.post(changelist, {"action": "publish", "_selected_action": [draft.pk, published.pk]}, follow=True)
+    assert "one version at a time" in both.content.decode()
+    draft.refresh_from_db()
+    assert draft.state == VersionState.DRAFT
+
+    page = staff.get(url).content.decode()
+    diff = page[page.index('<pre class="pb-diff">') :]
+    assert diff.count('class="pb-diff-added"') == 1 and diff.count('class="pb-diff-removed"') == 1
+    assert "Name the commander within five minutes" in page and old_title in page
+    assert f"retires v{published.number}" in page
+    assert staff.post(url).status_code == 302
+    draft.refresh_from_db()
+    published.refresh_from_db()
+    assert draft.state == VersionState.PUBLISHED and published.state == VersionState.RETIRED
+    again = staff.get(url, follow=True)  # a published version cannot be published again
+    assert "Only a draft can be published" in again.content.decode()
+
+
+def test_a_draft_with_problems_cannot_be_published_from_its_confirmation(staff, published):
+    draft = services.clone_to_draft(published)
+    draft.steps.filter(phase="first_hour").delete()
+    page = staff.get(f"/admin/playbooks/playbookversion/{draft.pk}/publish/").content.decode()
+    assert "first-hour step" in page and 'id="confirm-publish"' in page and " disabled" in page
+    staff.post(f"/admin/playbooks/playbookversion/{draft.pk}/publish/")
+    draft.refresh_from_db()
+    assert draft.state == VersionState.DRAFT
+
+
+def test_only_editors_reach_the_publish_page(client, commander, published):
+    draft = services.clone_to_draft(published)
+    commander.is_staff = True
+    commander.save()
+    client.force_login(commander)
+    assert client.post(f"/admin/playbooks/playbookversion/{draft.pk}/publish/").status_code == 403
+    draft.refresh_from_db()
+    assert draft.state == VersionState.DRAFT
+
+
+def test_import_problems_are_told_in_the_readers_language(staff):
+    bad = SAMPLE.replace("unit: minutes", "unit: fortnights")
+    response = staff.post(
+        "/admin/playbooks/playbook/import/",
+        {"file": SimpleUploadedFile("bad.yaml", bad.encode())},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    text = response.content.decode()
+    assert response.status_code == 400 and "第 34 行" in text and "line 34" not in text
+    broken = staff.post(
+        "/admin/playbooks/playbook/import/",
+        {"file": SimpleUploadedFile("bad.yaml", b"a: [1,\n")},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert broken.status_code == 400 and "不是有效的 YAML" in broken.content.decode()

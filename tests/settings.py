@@ -27,3 +27,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 # A domain that exists only here: it registers its own alarm owner type with the clock.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.clockprobe"]
+
+from config.settings import MIDDLEWARE  # noqa: E402
+
+MIDDLEWARE = [*MIDDLEWARE, "tests.middleware.ForgetContentTypes"]

@@ -15,7 +15,7 @@ from playbooks.models import PlaybookVersion, VersionState
 from playbooks.services import clone_to_draft
 from tests import factories
 from tests.browser.conftest import CHROMIUM
-from tests.browser.test_warroom_browser import sign_in
+from tests.browser.test_warroom_browser import shoot, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -52,6 +52,7 @@ def test_saving_in_the_editor_changes_nothing_and_publishing_shows_what_changed(
     target.click()
     assert page.url.endswith("#steps-5")
     expect(page.locator("#steps-5")).to_be_in_viewport()
+    shoot(page, "playbook-editor-zh")
 
     page.click("#publish-link")
     expect(page.locator("#pb-no-change")).to_be_visible()

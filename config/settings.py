@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "incidents",
     "incidents.complaints",
     "crisis.voice",
+    "crisis.reviews",
     "crisis",
 ]
 

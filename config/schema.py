@@ -39,6 +39,8 @@ class ConsoleSchema(AutoSchema):
             codes.append("404")
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes += ["409", "415"]
+        elif getattr(self.view, "conflict_on_read", False):  # e.g. a review before its incident is closed
+            codes.append("409")
         return codes
 
     def _get_response_bodies(self, direction="response"):

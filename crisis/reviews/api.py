@@ -38,6 +38,8 @@ def _closed_incident(pk: int, user):
 class IncidentReview(APIView):
     """The after-action review of a closed incident (409 while it is not closed)."""
 
+    conflict_on_read = True
+
     @extend_schema(responses={200: ReviewSerializer})
     def get(self, request: Request, pk: int) -> Response:
         return Response(review_data(services.review_of(pk, request.user)))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import complaint_views, views, voice_views, warroom
+from . import complaint_views, review_views, views, voice_views, warroom
 
 app_name = "crisis"
 
@@ -12,6 +12,16 @@ urlpatterns = [
     path("me/notifications/<int:nid>/ack/", views.notification_ack, name="notification-ack"),
     path("incidents/new/", views.declare, name="declare"),
     path("incidents/<int:pk>/", warroom.incident_detail, name="incident"),
+    path("incidents/<int:pk>/review/", review_views.review_page, name="review"),
+    path("incidents/<int:pk>/review/write/", review_views.review_write, name="review-write"),
+    path("incidents/<int:pk>/review/sign-off/", review_views.review_sign_off, name="review-sign-off"),
+    path("incidents/<int:pk>/review/feedback/", review_views.review_feedback, name="review-feedback"),
+    path("incidents/<int:pk>/review/actions/", review_views.review_action_add, name="review-action-add"),
+    path(
+        "incidents/<int:pk>/review/actions/<int:action_id>/finish/",
+        review_views.review_action_finish,
+        name="review-action-finish",
+    ),
     path("incidents/<int:pk>/panels/<str:name>/", warroom.panel, name="panel"),
     path("incidents/<int:pk>/timeline/", warroom.timeline_page, name="timeline"),
     path("incidents/<int:pk>/transition/", warroom.incident_transition, name="transition"),

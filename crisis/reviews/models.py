@@ -16,7 +16,7 @@ from playbooks.models import PlaybookVersion
 
 
 class ReviewState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("Being written")
     SIGNED_OFF = "signed_off", _("Signed off")
 
 

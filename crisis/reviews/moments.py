@@ -23,16 +23,8 @@ class KeyMoment:
     target_minutes: int | None  # by when the playbook expected it, in minutes from detection
     audience: str = ""  # first statements and authority reports: to whom
 
-    @property
-    def late(self) -> bool:
-        return None not in (self.minutes_from_detection, self.target_minutes) and (
-            self.minutes_from_detection > self.target_minutes
-        )
-
     def as_dict(self) -> dict:
-        data = asdict(self)
-        data["at"] = self.at.isoformat() if self.at else None
-        return data
+        return asdict(self)
 
 
 def _minutes(start: datetime, end: datetime | None) -> int | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from crisis.reviews import services as reviews
 from crisis.voice import services as voice
 from incidents import services
 from playbooks.defaults import load_default_playbooks
@@ -19,7 +20,7 @@ from playbooks.models import PlaybookVersion
 from playbooks.services import clone_to_draft
 from tests import factories
 from tests.browser.conftest import CHROMIUM
-from tests.browser.test_warroom_browser import SAMPLE, sign_in
+from tests.browser.test_warroom_browser import SAMPLE, shoot, sign_in
 from tests.test_admin_language import english_on
 
 pytestmark = [
@@ -65,7 +66,22 @@ def pages():
     statement = voice.create_statement(
         incident.pk, by=pr, audience="public", title="关于3号楼事故的情况说明", body="两名工人受伤，已送医。"
     )
+    closed = factories.declare(
+        commander,
+        commander=commander,
+        title="售楼处业主聚集",
+        summary="约三十名业主聚集。",
+        location="阳光花园",
+        severity=3,
+    )
+    for name, note in (("activate", ""), ("resolve", "业主已离开"), ("close", "已协商一致")):
+        services.transition_incident(closed.pk, by=commander, name=name, note=note, open_items="finish")
+    reviews.edit_review(
+        closed.pk, by=commander, happened="业主聚集两小时后离开。", change="提前公布交付时间表。", rating=3
+    )
+    reviews.give_feedback(closed.pk, by=commander, rating=3, text="口径发布偏晚。")
     return commander, [
+        f"/incidents/{closed.pk}/review/",
         "/",
         f"/incidents/{incident.pk}/",
         f"/incidents/{incident.pk}/statements/{statement.pk}/",
@@ -119,6 +135,8 @@ def test_nothing_is_wider_than_the_screen_and_every_control_fits_a_thumb(browser
         for path in paths:
             page.goto(f"{a.url}{path}")
             found += problems_on(page, path, phone=viewport["width"] == 390, chinese=locale == "zh-CN")
+            if path.endswith("/review/") and viewport["width"] == 1440:
+                shoot(page, f"review-{'zh' if locale == 'zh-CN' else 'en'}")
         page.context.close()
     assert found == []
 
@@ -148,7 +166,7 @@ def test_on_a_phone_the_war_room_reads_in_the_order_of_the_first_hour(browser, a
     a, _ = asgi_servers
     commander, paths = pages
     page = sign_in(browser, a, commander, locale="zh-CN", viewport={"width": 390, "height": 844})
-    page.goto(f"{a.url}{paths[1]}")
+    page.goto(f"{a.url}{paths[2]}")
     tops = page.evaluate(
         """() => ['#panel-header', '#panel-deadlines', '#panel-checklist', '#panel-voice', '.timeline-card']
             .map(s => document.querySelector(s).getBoundingClientRect().top)"""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from crisis.reviews import alarms as review_alarms
+from crisis.reviews.models import ReviewAction
 from incidents import alarms as incident_alarm_kinds
 from incidents.clock.models import Alarm
 from incidents.complaints import ladder
@@ -17,6 +19,7 @@ OWNER_TYPES = {
     Task: incident_alarm_kinds.TASK,
     Incident: incident_alarm_kinds.FIRST_HOUR,
     ComplaintDeadline: ladder.OWNER,
+    ReviewAction: review_alarms.OWNER,
 }
 
 

@@ -11,10 +11,13 @@ class ReviewsConfig(AppConfig):
     verbose_name = _("Reviews")
 
     def ready(self) -> None:
-        # Tell the incident timeline how review entries read.
+        # Tell the incident timeline how review entries read, and the clock about action items.
         from incidents import timeline
+        from incidents.clock import registry as clock_registry
 
-        from . import entries
+        from . import alarms, entries
 
         for code, label, describe, schema in entries.KINDS:
             timeline.register_kind(code, label, describe, schema)
+        clock_registry.register(alarms.OWNER_TYPE)
+        alarms.register()

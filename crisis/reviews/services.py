@@ -22,7 +22,7 @@ from incidents.services import get_visible_incident
 from incidents.timeline import lock_incident, person, record
 from playbooks import services as playbooks
 
-from . import policy
+from . import alarms, policy
 from .entries import REVIEW
 from .models import ActionState, Feedback, Review, ReviewAction, ReviewState
 
@@ -139,6 +139,7 @@ def add_action(
         action = ReviewAction.objects.create(
             review=review, title=title, owner=owner, due_at=due_at, playbook_draft=draft, created_by=by
         )
+        alarms.plan(action)
         record(
             incident,
             REVIEW,
@@ -172,6 +173,7 @@ def finish_action(action_id: int, *, by, state: str, note: str = "") -> ReviewAc
             )
         action.state, action.finished_at, action.note = state, timezone.now(), note
         action.save()
+        alarms.plan(action)  # nothing left to remind of
         record(
             incident,
             REVIEW,

@@ -10,7 +10,7 @@ class IncidentsConfig(AppConfig):
         # Fill the registries of the layers below with what only the incident core knows.
         from . import alarms, alerts, entries, paging, timeline
         from .clock import registry as clock_registry
-        from .models import EntryKind
+        from .models import EntryKind, Incident
         from .notify import delivery as notify
         from .notify import texts
 
@@ -23,3 +23,4 @@ class IncidentsConfig(AppConfig):
         alerts.register_texts()
         notify.register_acknowledger("page", paging.acknowledge_notification)
         texts.register_link("incident", lambda pk: f"/incidents/{pk}/")
+        notify.register_exercise_check("incident", Incident.is_an_exercise)

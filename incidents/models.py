@@ -88,6 +88,11 @@ class Incident(FSMModelMixin, models.Model):
         default=False,
         help_text=_("Visible only to its participants, admins and executives."),
     )
+    # A drill (演练): marked as one everywhere, nothing about it leaves the console (no e-mail, SMS,
+    # webhook, chat robot or public page), and it counts in no statistics.
+    exercise = models.BooleanField(
+        _("exercise (drill)"), default=False, help_text=_("A drill: nothing about it leaves the console.")
+    )
     status = FSMField(_("status"), default=Status.REPORTED, choices=Status.choices, protected=True)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("reported by")
@@ -125,6 +130,10 @@ class Incident(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
+
+    @staticmethod
+    def is_an_exercise(incident_id: int) -> bool:
+        return Incident.objects.filter(pk=incident_id, exercise=True).exists()
 
     @property
     def is_open(self) -> bool:

@@ -68,6 +68,7 @@ class IncidentSerializer(ModelSerializer):
             "status",
             "status_label",
             "restricted",
+            "exercise",
             "detected_at",
             "declared_at",
             "closed_at",
@@ -135,6 +136,12 @@ class DeclareSerializer(serializers.Serializer):
         required=False,
         default=False,
         help_text=_("Only participants, admins and executives will see it."),
+    )
+    exercise = serializers.BooleanField(
+        label=_("This is an exercise (演练)"),
+        required=False,
+        default=False,
+        help_text=_("A drill: marked as one everywhere; nothing about it leaves the console."),
     )
     commander = _active_user(_("Commander"), required=False, allow_null=True)
     playbook_version = serializers.PrimaryKeyRelatedField(

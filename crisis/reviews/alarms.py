@@ -78,7 +78,12 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _exercise(action_id: int) -> bool:
+    return ReviewAction.objects.filter(pk=action_id, review__incident__exercise=True).exists()
+
+
 def register() -> None:
+    notify.register_exercise_check(TOPIC, _exercise)
     texts.register_deadline_texts(
         TOPIC,
         _values,

@@ -66,6 +66,21 @@ ConsoleListener = Callable[[list[dict[str, Any]]], None]
 _console_listeners: list[ConsoleListener] = []
 
 
+# Drills (演练): each domain says which of its topics are exercises. Nothing about an exercise leaves
+# the console — no e-mail, SMS, webhook or chat robot — and what stays in it says it is a drill.
+ExerciseCheck = Callable[[int], bool]
+_exercise_checks: dict[str, ExerciseCheck] = {}
+
+
+def register_exercise_check(topic_type: str, check: ExerciseCheck) -> None:
+    _exercise_checks[topic_type] = check
+
+
+def is_exercise(topic: tuple[str, int | None]) -> bool:
+    check = _exercise_checks.get(topic[0])
+    return bool(check is not None and topic[1] is not None and check(topic[1]))
+
+
 def register_acknowledger(cause_prefix: str, acknowledger: Acknowledger) -> None:
     _acknowledgers[cause_prefix] = acknowledger
 
@@ -130,9 +145,14 @@ def send(
     people = [u for u in people if u.pk not in muted]
     prefs = preferences(people)
     kind = kind_of(event)
+    drill = is_exercise(topic)
     for user in people:
         pref = prefs[user.pk]
-        subject, body = texts.render(topic_type, event, data, pref.language or settings.LANGUAGE_CODE)
+        language = pref.language or settings.LANGUAGE_CODE
+        subject, body = texts.render(topic_type, event, data, language)
+        if drill:
+            with translation.override(language):
+                subject = _("[Exercise] %(subject)s") % {"subject": subject}
         created.append(
             Notification(
                 channel=Channel.IN_APP,
@@ -145,6 +165,8 @@ def send(
                 **common,
             )
         )
+        if drill:
+            continue  # an exercise stays in the console
         held = None if urgent else quiet_until(pref, now)
         later = {"next_attempt_at": held} if held else {}
         if pref.email and user.email and kind in (pref.email_kinds or []):
@@ -164,7 +186,7 @@ def send(
                     **common,
                 )
             )
-    if webhook is not None:
+    if webhook is not None and not drill:
         created += _announcements(event, data, topic, webhook, common, now)
     # With a cause, the unique constraints drop duplicates instead of failing the caller.
     Notification.objects.bulk_create(created, ignore_conflicts=bool(cause))

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("incidents.complaints.urls_api")),
     path("", include("crisis.voice.urls_api")),
     path("", include("crisis.reviews.urls_api")),
+    path("", include("crisis.urls_api")),
     re_path(r"^.*$", json_not_found),
 ]

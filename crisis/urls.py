@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import complaint_views, review_views, views, voice_views, warroom
+from . import complaint_views, review_views, statistics_views, views, voice_views, warroom
 
 app_name = "crisis"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("board/table/", views.board_table, name="board-table"),
     path("me/notifications/", views.my_notifications, name="notifications"),
     path("search/", views.search_page, name="search"),
+    path("statistics/", statistics_views.statistics_page, name="statistics"),
     path("me/notifications/<int:nid>/ack/", views.notification_ack, name="notification-ack"),
     path("incidents/new/", views.declare, name="declare"),
     path("incidents/<int:pk>/", warroom.incident_detail, name="incident"),

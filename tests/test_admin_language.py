@@ -19,6 +19,7 @@ OURS = ("playbooks", "clock", "notify", "oncall", "incidents", "complaints", "vo
 SAME_IN_BOTH = {
     "YAML",
     "SEC",  # DingTalk's signing secrets begin so
+    "Excel",
     "JSON",
     "API",
     "URL",

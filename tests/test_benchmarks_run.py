@@ -26,6 +26,7 @@ COMMANDS = {
     "bench_fanout": ["--clients", "4", "--rate", "20", "--events", "10", "--client-procs", "1"],
     "bench_intake": ["--complaints", "30", "--concurrency", "4", "--workers", "1", "--projects", "5"],
     "bench_paging": ["--declarations", "10", "--rate", "10"],
+    "bench_metrics": ["--incidents", "30", "--complaints", "100", "--requests", "3"],
 }  # fmt: skip
 
 

@@ -244,3 +244,18 @@ def test_a_chosen_moment_is_written_out_in_the_pages_language(browser, asgi_serv
     echo = page.locator(f"output[for='{field.get_attribute('id')}']")
     expect(echo).to_contain_text("2026年7月12日")
     expect(echo).to_contain_text("14:30")
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_statistics_page_fits_a_phone_and_a_desk(browser, asgi_servers, pages, locale):
+    a, _ = asgi_servers
+    executive = factories.exec_user(username="guanli", first_name="陈总")
+    found = []
+    for viewport in VIEWPORTS:
+        page = sign_in(browser, a, executive, locale=locale, viewport=viewport)
+        page.goto(f"{a.url}/statistics/")
+        found += problems_on(page, "/statistics/", phone=viewport["width"] == 390, chinese=locale == "zh-CN")
+        if viewport["width"] == 1440:
+            shoot(page, f"statistics-{'zh' if locale == 'zh-CN' else 'en'}")
+        page.context.close()
+    assert found == []

@@ -1,0 +1,174 @@
+"""Statistics (统计分析) for admins and executives: how fast and how well the company responds,
+over a period, per kind and severity — and how complaints are held to their limits.
+
+Each figure comes from the record with a fixed number of queries, whatever the period holds: the
+per-incident moments are grouped minima (one query each) joined in Python, and percentiles are taken
+over those numbers. Exercises (演练) never count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Avg, Count, F, Min, Q, QuerySet
+from django.utils import timezone
+
+from config.numbers import percentile
+from crisis.voice.models import Statement
+from incidents.complaints.models import (
+    Complaint,
+    ComplaintDeadline,
+    ComplaintDeadlineKind,
+    ComplaintDeadlineState,
+    ComplaintEvent,
+    ComplaintEventKind,
+)
+from incidents.models import Deadline, DeadlineState, EntryKind, Incident, RoleAssignment, Status, TimelineEntry
+from playbooks.models import Audience, DeadlineNature, Role
+
+
+@dataclass(frozen=True)
+class Period:
+    """From the start of `first` to the end of `last`, in the console's time zone."""
+
+    first: date
+    last: date
+
+    @property
+    def start(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.first, time.min))
+
+    @property
+    def end(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.last + timedelta(days=1), time.min))
+
+    @classmethod
+    def last_days(cls, days: int = 30) -> Period:
+        today = timezone.localdate()
+        return cls(today - timedelta(days=days - 1), today)
+
+
+def percentiles(values: list[float]) -> dict[str, float | None]:
+    """p50 and p90 in whole minutes, by the nearest rank (a figure that happened); none without data."""
+    if not values:
+        return {"p50": None, "p90": None}
+    return {"p50": round(percentile(values, 50)), "p90": round(percentile(values, 90))}
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(100 * part / whole, 1)
+
+
+def _first(queryset: QuerySet, field: str) -> dict[int, datetime]:
+    """incident id → the earliest `field` among the rows of `queryset` (one grouped query)."""
+    return dict(queryset.values("incident_id").annotate(first=Min(field)).values_list("incident_id", "first"))
+
+
+def incidents_in(period: Period, *, kind: str = "", severity: int | None = None) -> QuerySet[Incident]:
+    queryset = Incident.objects.filter(exercise=False, declared_at__gte=period.start, declared_at__lt=period.end)
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if severity:
+        queryset = queryset.filter(severity=severity)
+    return queryset
+
+
+def incident_metrics(period: Period, *, kind: str = "", severity: int | None = None) -> dict[str, Any]:
+    chosen = incidents_in(period, kind=kind, severity=severity)
+    ids = chosen.values("pk")
+    detected = dict(chosen.values_list("pk", "detected_at"))
+    moments = {
+        "time_to_commander_min": _first(
+            RoleAssignment.objects.filter(incident__in=ids, role=Role.COMMANDER), "started_at"
+        ),
+        "time_to_first_statement_min": _first(
+            Statement.objects.filter(incident__in=ids, published_at__isnull=False), "published_at"
+        ),
+        "time_to_authority_report_min": _first(
+            Deadline.objects.filter(
+                incident__in=ids, audience=Audience.REGULATOR, nature=DeadlineNature.DUTY, state=DeadlineState.MET
+            ),
+            "met_at",
+        ),
+    }
+    reached = TimelineEntry.objects.filter(incident__in=ids, kind=EntryKind.TRANSITION)
+    moments["time_to_contain_min"] = _first(reached.filter(data__to=Status.CONTAINED), "at")
+    moments["time_to_resolve_min"] = _first(reached.filter(data__to=Status.RESOLVED), "at")
+    duties = Deadline.objects.filter(incident__in=ids, nature=DeadlineNature.DUTY).aggregate(
+        on_time=Count("pk", filter=Q(state=DeadlineState.MET, breached_at__isnull=True, met_at__lte=F("due_at"))),
+        came_due=Count("pk", filter=Q(state__in=[DeadlineState.MET, DeadlineState.BREACHED])),
+    )
+    result: dict[str, Any] = {
+        "from": period.first.isoformat(),
+        "to": period.last.isoformat(),
+        "count": len(detected),
+        **{
+            name: percentiles(
+                [(at - detected[pk]).total_seconds() / 60 for pk, at in firsts.items() if pk in detected and at]
+            )
+            for name, firsts in moments.items()
+        },
+        "deadlines_met_on_time_pct": _pct(duties["on_time"], duties["came_due"]),
+        "deadlines_came_due": duties["came_due"],
+        "by_kind": dict(chosen.values("kind").annotate(n=Count("pk")).values_list("kind", "n").order_by("kind")),
+        "by_severity": {
+            str(k): n
+            for k, n in chosen.values("severity")
+            .annotate(n=Count("pk"))
+            .values_list("severity", "n")
+            .order_by("severity")
+        },
+    }
+    return result
+
+
+def complaint_metrics(period: Period) -> dict[str, Any]:
+    chosen = Complaint.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
+    ids = chosen.values("pk")
+
+    def in_time(kind: str) -> float | None:
+        limits = ComplaintDeadline.objects.filter(complaint__in=ids, kind=kind).aggregate(
+            met=Count("pk", filter=Q(state=ComplaintDeadlineState.MET, met_at__lte=F("due_at"))),
+            decided=Count("pk", filter=Q(state__in=[ComplaintDeadlineState.MET, ComplaintDeadlineState.BREACHED])),
+        )
+        return _pct(limits["met"], limits["decided"])
+
+    def breakdown(field: str, limit: int | None = None) -> dict[str, int]:
+        rows = chosen.values(field).annotate(n=Count("pk")).order_by("-n", field).values_list(field, "n")
+        return {str(key or ""): n for key, n in (rows[:limit] if limit else rows)}
+
+    scores = chosen.filter(satisfaction__isnull=False)
+    return {
+        "from": period.first.isoformat(),
+        "to": period.last.isoformat(),
+        "count": chosen.count(),
+        "by_channel": breakdown("channel"),
+        "by_category": breakdown("category"),
+        "by_project": breakdown("project", limit=20),
+        "acknowledged_in_time_pct": in_time(ComplaintDeadlineKind.ACKNOWLEDGE),
+        "resolved_in_time_pct": in_time(ComplaintDeadlineKind.RESOLVE),
+        "ladder_climbs": ComplaintEvent.objects.filter(complaint__in=ids, kind=ComplaintEventKind.ESCALATED).count(),
+        "escalated_to_incidents": chosen.filter(incident__isnull=False).count(),
+        "satisfaction_avg": _round(scores.aggregate(avg=Avg("satisfaction"))["avg"]),
+        "satisfaction": {
+            str(k): n
+            for k, n in scores.values("satisfaction")
+            .annotate(n=Count("pk"))
+            .values_list("satisfaction", "n")
+            .order_by("satisfaction")
+        },
+        "by_handler": {
+            str(k): n
+            for k, n in chosen.filter(handler__isnull=False)
+            .values("handler__username")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "handler__username")
+            .values_list("handler__username", "n")[:50]
+        },
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)

@@ -1,0 +1,122 @@
+"""The statistics page (统计分析): the figures of /api/metrics/ for a period, with charts drawn on
+the server by pygal (SVG shown as images: no script runs, nothing is fetched) and each chart's
+numbers as a table beside it, and the downloads."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import urlencode
+
+import pygal
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from pygal.style import Style
+from rest_framework.exceptions import ValidationError
+
+from incidents.complaints.models import ComplaintCategory, ComplaintChannel
+from incidents.models import Severity
+from playbooks.models import CrisisKind
+
+from .metrics import Period, complaint_metrics, incident_metrics
+from .metrics_api import SEE_STATISTICS, period_of
+
+STYLE = Style(
+    background="#ffffff", plot_background="#ffffff", foreground="#1d2330", foreground_strong="#1d2330",
+    foreground_subtle="#5f6b7a", colors=("#b42318", "#1f5fa8", "#2e7d32", "#8a5a00"),
+    font_family="system-ui, 'Noto Sans CJK SC', sans-serif",
+)  # fmt: skip
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind of crisis"), required=False, choices=[("", "—"), *CrisisKind.choices]
+    )
+    severity = forms.ChoiceField(label=gettext_lazy("Severity"), required=False, choices=[("", "—"), *Severity.choices])
+
+
+def bar_chart(title: str, labels: dict[str, str], counts: dict[str, int]) -> str | None:
+    """A bar chart as a data: URL of its SVG; None when there is nothing to draw."""
+    if not counts:
+        return None
+    chart = pygal.HorizontalBar(
+        js=[], disable_xml_declaration=True, style=STYLE, width=640, height=max(160, 48 * len(counts) + 80),
+        show_legend=False, print_values=True, title=title,
+    )  # fmt: skip
+    chart.x_labels = [str(labels.get(key, key or "—")) for key in counts]
+    chart.add(title, list(counts.values()))
+    svg = chart.render(is_unicode=True).encode("utf-8")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def statistics_page(request: HttpRequest) -> HttpResponse:
+    SEE_STATISTICS.check(request.user)
+    query = {"from": request.GET.get("start", ""), "to": request.GET.get("end", "")}
+    errors: list[str] = []
+    try:
+        period = period_of(query)
+    except ValidationError as exc:
+        errors = [str(m) for messages in exc.detail.values() for m in messages]
+        period = Period.last_days(30)
+    kind = request.GET.get("kind", "") if request.GET.get("kind", "") in CrisisKind.values else ""
+    raw = request.GET.get("severity", "")
+    severity = int(raw) if raw in {str(v) for v in Severity.values} else None
+    incidents = incident_metrics(period, kind=kind, severity=severity)
+    complaints = complaint_metrics(period)
+    kinds, channels = dict(CrisisKind.choices), dict(ComplaintChannel.choices)
+    categories = dict(ComplaintCategory.choices)
+    charts = [
+        (_("Incidents by kind"), incidents["by_kind"], kinds),
+        (_("Complaints by channel"), complaints["by_channel"], channels),
+        (_("Complaints by category"), complaints["by_category"], categories),
+        (_("Satisfaction (1–5)"), complaints["satisfaction"], {}),
+    ]
+    download = {"from": period.first.isoformat(), "to": period.last.isoformat()}
+    if kind:
+        download["kind"] = kind
+    if severity:
+        download["severity"] = severity
+    return TemplateResponse(
+        request,
+        "crisis/statistics.html",
+        {
+            "form": PeriodForm(initial={"start": period.first, "end": period.last, "kind": kind, "severity": raw}),
+            "errors": errors,
+            "period": period,
+            "incidents": incidents,
+            "complaints": complaints,
+            "charts": [
+                {
+                    "title": title,
+                    "image": bar_chart(title, labels, counts),
+                    "rows": [(labels.get(k, k or "—"), n) for k, n in counts.items()],
+                }
+                for title, counts, labels in charts
+            ],
+            "moments": [
+                (_("Time to a commander"), incidents["time_to_commander_min"]),
+                (_("Time to the first statement"), incidents["time_to_first_statement_min"]),
+                (_("Time to the authority report"), incidents["time_to_authority_report_min"]),
+                (_("Time to contain"), incidents["time_to_contain_min"]),
+                (_("Time to resolve"), incidents["time_to_resolve_min"]),
+            ],
+            "downloads": {
+                name: f"{reverse(route)}?{urlencode({**download, 'format': fmt})}"
+                for name, route, fmt in (
+                    ("incidents_xlsx", "metrics-incidents", "xlsx"),
+                    ("incidents_csv", "metrics-incidents", "csv"),
+                    ("complaints_xlsx", "metrics-complaints", "xlsx"),
+                    ("complaints_csv", "metrics-complaints", "csv"),
+                )
+            },
+        },
+    )

@@ -28,3 +28,20 @@ class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
+
+
+def registry_filter(title, parameter: str, lookups) -> type[admin.SimpleListFilter]:
+    """A list filter on a code field whose names live in a registry a domain fills (alarm owner types,
+    timeline kinds): the admin filters by the names people read, not by codes."""
+
+    class RegistryFilter(admin.SimpleListFilter):
+        parameter_name = parameter
+
+        def lookups(self, request, model_admin):
+            return lookups()
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{parameter: self.value()}) if self.value() else queryset
+
+    RegistryFilter.title = title
+    return RegistryFilter

@@ -112,14 +112,8 @@ def incident_metrics(period: Period, *, kind: str = "", severity: int | None = N
         },
         "deadlines_met_on_time_pct": _pct(duties["on_time"], duties["came_due"]),
         "deadlines_came_due": duties["came_due"],
-        "by_kind": dict(chosen.values("kind").annotate(n=Count("pk")).values_list("kind", "n").order_by("kind")),
-        "by_severity": {
-            str(k): n
-            for k, n in chosen.values("severity")
-            .annotate(n=Count("pk"))
-            .values_list("severity", "n")
-            .order_by("severity")
-        },
+        "by_kind": counts(chosen, "kind"),
+        "by_severity": counts(chosen, "severity"),
     }
     return result
 
@@ -135,39 +129,30 @@ def complaint_metrics(period: Period) -> dict[str, Any]:
         )
         return _pct(limits["met"], limits["decided"])
 
-    def breakdown(field: str, limit: int | None = None) -> dict[str, int]:
-        rows = chosen.values(field).annotate(n=Count("pk")).order_by("-n", field).values_list(field, "n")
-        return {str(key or ""): n for key, n in (rows[:limit] if limit else rows)}
-
     scores = chosen.filter(satisfaction__isnull=False)
     return {
         "from": period.first.isoformat(),
         "to": period.last.isoformat(),
         "count": chosen.count(),
-        "by_channel": breakdown("channel"),
-        "by_category": breakdown("category"),
-        "by_project": breakdown("project", limit=20),
+        "by_channel": counts(chosen, "channel", most=100),
+        "by_category": counts(chosen, "category", most=100),
+        "by_project": counts(chosen, "project", most=20),
         "acknowledged_in_time_pct": in_time(ComplaintDeadlineKind.ACKNOWLEDGE),
         "resolved_in_time_pct": in_time(ComplaintDeadlineKind.RESOLVE),
         "ladder_climbs": ComplaintEvent.objects.filter(complaint__in=ids, kind=ComplaintEventKind.ESCALATED).count(),
         "escalated_to_incidents": chosen.filter(incident__isnull=False).count(),
         "satisfaction_avg": _round(scores.aggregate(avg=Avg("satisfaction"))["avg"]),
-        "satisfaction": {
-            str(k): n
-            for k, n in scores.values("satisfaction")
-            .annotate(n=Count("pk"))
-            .values_list("satisfaction", "n")
-            .order_by("satisfaction")
-        },
-        "by_handler": {
-            str(k): n
-            for k, n in chosen.filter(handler__isnull=False)
-            .values("handler__username")
-            .annotate(n=Count("pk"))
-            .order_by("-n", "handler__username")
-            .values_list("handler__username", "n")[:50]
-        },
+        "satisfaction": counts(scores, "satisfaction"),
+        "by_handler": counts(chosen.filter(handler__isnull=False), "handler__username", most=50),
     }
+
+
+def counts(queryset: QuerySet, field: str, *, most: int | None = None) -> dict[str, int]:
+    """How many rows per value of `field` (one grouped query): in the field's order, or with
+    `most`, the commonest first."""
+    rows = queryset.values(field).annotate(n=Count("pk")).values_list(field, "n")
+    rows = rows.order_by("-n", field)[:most] if most else rows.order_by(field)
+    return {str(key if key is not None else ""): n for key, n in rows}
 
 
 def _round(value: float | None) -> float | None:

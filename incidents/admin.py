@@ -4,7 +4,7 @@ pages and the API), which check the rules and write the timeline. The timeline i
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
-from config.admin_base import ReadOnlyAdminMixin, StaffMayLookMixin
+from config.admin_base import ReadOnlyAdminMixin, StaffMayLookMixin, registry_filter
 
 from . import timeline
 from .models import EscalationPolicy, Incident, Page, RoleAssignment, TimelineEntry
@@ -43,23 +43,10 @@ class IncidentAdmin(StaffMayLookMixin, admin.ModelAdmin):
     inlines = [RoleInline, TimelineInline]
 
 
-class TimelineEntryKindFilter(admin.SimpleListFilter):
-    """By kind, named as each domain registered it (the field holds codes of every domain)."""
-
-    title = gettext_lazy("kind")
-    parameter_name = "kind"
-
-    def lookups(self, request, model_admin):
-        return timeline.kind_choices()
-
-    def queryset(self, request, queryset):
-        return queryset.filter(kind=self.value()) if self.value() else queryset
-
-
 @admin.register(TimelineEntry)
 class TimelineEntryAdmin(StaffMayLookMixin, admin.ModelAdmin):
     list_display = ["incident", "seq", "kind_name", "actor", "at"]
-    list_filter = [TimelineEntryKindFilter]
+    list_filter = [registry_filter(gettext_lazy("kind"), "kind", timeline.kind_choices)]
     search_fields = ["text"]
     list_select_related = ["incident", "actor"]
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from config.admin_base import StaffMayLookMixin
+from config.admin_base import StaffMayLookMixin, registry_filter
 
 from . import registry
 from .models import Alarm, AlarmKind, CalendarDay
@@ -16,23 +16,10 @@ class CalendarDayAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
 
 
-class OwnerTypeFilter(admin.SimpleListFilter):
-    """By what the alarm belongs to, named as the registering domain names it."""
-
-    title = _("owner type")
-    parameter_name = "owner_type"
-
-    def lookups(self, request, model_admin):
-        return registry.labels()
-
-    def queryset(self, request, queryset):
-        return queryset.filter(owner_type=self.value()) if self.value() else queryset
-
-
 @admin.register(Alarm)
 class AlarmAdmin(StaffMayLookMixin, admin.ModelAdmin):
     list_display = ["fire_at", "owner", "owner_id", "kind_name", "handled_at", "handled_via", "cancelled_at"]
-    list_filter = [OwnerTypeFilter, "handled_via"]
+    list_filter = [registry_filter(_("owner type"), "owner_type", registry.labels), "handled_via"]
     search_fields = ["owner_id"]
 
     @admin.display(description=_("owner type"), ordering="owner_type")

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, F, Min, Q, QuerySet
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Min, Q, QuerySet
 from django.utils import timezone
 
 from config.numbers import percentile
 from crisis.voice.models import Statement
 from incidents.complaints.models import (
     Complaint,
+    ComplaintCategory,
+    ComplaintChannel,
     ComplaintDeadline,
     ComplaintDeadlineKind,
     ComplaintDeadlineState,
@@ -61,9 +63,16 @@ def _pct(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(100 * part / whole, 1)
 
 
-def _first(queryset: QuerySet, field: str) -> dict[int, datetime]:
-    """incident id → the earliest `field` among the rows of `queryset` (one grouped query)."""
-    return dict(queryset.values("incident_id").annotate(first=Min(field)).values_list("incident_id", "first"))
+def _minutes_to_first(queryset: QuerySet, field: str) -> list[float]:
+    """Per incident, the minutes from its detection to the earliest `field` among the rows of
+    `queryset` — one grouped query whose database subtracts, so only one number per incident
+    crosses to Python."""
+    took = (
+        queryset.values("incident_id", "incident__detected_at")
+        .annotate(took=ExpressionWrapper(Min(field) - F("incident__detected_at"), output_field=DurationField()))
+        .values_list("took", flat=True)
+    )
+    return [t.total_seconds() / 60 for t in took if t is not None]
 
 
 def incidents_in(period: Period, *, kind: str = "", severity: int | None = None) -> QuerySet[Incident]:
@@ -78,15 +87,14 @@ def incidents_in(period: Period, *, kind: str = "", severity: int | None = None)
 def incident_metrics(period: Period, *, kind: str = "", severity: int | None = None) -> dict[str, Any]:
     chosen = incidents_in(period, kind=kind, severity=severity)
     ids = chosen.values("pk")
-    detected = dict(chosen.values_list("pk", "detected_at"))
     moments = {
-        "time_to_commander_min": _first(
+        "time_to_commander_min": _minutes_to_first(
             RoleAssignment.objects.filter(incident__in=ids, role=Role.COMMANDER), "started_at"
         ),
-        "time_to_first_statement_min": _first(
+        "time_to_first_statement_min": _minutes_to_first(
             Statement.objects.filter(incident__in=ids, published_at__isnull=False), "published_at"
         ),
-        "time_to_authority_report_min": _first(
+        "time_to_authority_report_min": _minutes_to_first(
             Deadline.objects.filter(
                 incident__in=ids, audience=Audience.REGULATOR, nature=DeadlineNature.DUTY, state=DeadlineState.MET
             ),
@@ -94,8 +102,8 @@ def incident_metrics(period: Period, *, kind: str = "", severity: int | None = N
         ),
     }
     reached = TimelineEntry.objects.filter(incident__in=ids, kind=EntryKind.TRANSITION)
-    moments["time_to_contain_min"] = _first(reached.filter(data__to=Status.CONTAINED), "at")
-    moments["time_to_resolve_min"] = _first(reached.filter(data__to=Status.RESOLVED), "at")
+    moments["time_to_contain_min"] = _minutes_to_first(reached.filter(data__to=Status.CONTAINED), "at")
+    moments["time_to_resolve_min"] = _minutes_to_first(reached.filter(data__to=Status.RESOLVED), "at")
     duties = Deadline.objects.filter(incident__in=ids, nature=DeadlineNature.DUTY).aggregate(
         on_time=Count("pk", filter=Q(state=DeadlineState.MET, breached_at__isnull=True, met_at__lte=F("due_at"))),
         came_due=Count("pk", filter=Q(state__in=[DeadlineState.MET, DeadlineState.BREACHED])),
@@ -103,13 +111,8 @@ def incident_metrics(period: Period, *, kind: str = "", severity: int | None = N
     result: dict[str, Any] = {
         "from": period.first.isoformat(),
         "to": period.last.isoformat(),
-        "count": len(detected),
-        **{
-            name: percentiles(
-                [(at - detected[pk]).total_seconds() / 60 for pk, at in firsts.items() if pk in detected and at]
-            )
-            for name, firsts in moments.items()
-        },
+        "count": chosen.count(),
+        **{name: percentiles(minutes) for name, minutes in moments.items()},
         "deadlines_met_on_time_pct": _pct(duties["on_time"], duties["came_due"]),
         "deadlines_came_due": duties["came_due"],
         "by_kind": counts(chosen, "kind"),
@@ -129,20 +132,31 @@ def complaint_metrics(period: Period) -> dict[str, Any]:
         )
         return _pct(limits["met"], limits["decided"])
 
-    scores = chosen.filter(satisfaction__isnull=False)
+    # Everything counted per value of a closed list, in one pass over the period's complaints.
+    known = {
+        **{f"channel:{c}": Count("pk", filter=Q(channel=c)) for c in ComplaintChannel.values},
+        **{f"category:{c}": Count("pk", filter=Q(category=c)) for c in ComplaintCategory.values},
+        **{f"satisfaction:{n}": Count("pk", filter=Q(satisfaction=n)) for n in range(1, 6)},
+    }
+    once = chosen.aggregate(count=Count("pk"), avg=Avg("satisfaction"), into_incidents=Count("incident"), **known)
+
+    def per(prefix: str) -> dict[str, int]:
+        found = {k.split(":", 1)[1]: n for k, n in once.items() if k.startswith(prefix + ":") and n}
+        return dict(sorted(found.items(), key=lambda item: (-item[1], item[0])))
+
     return {
         "from": period.first.isoformat(),
         "to": period.last.isoformat(),
-        "count": chosen.count(),
-        "by_channel": counts(chosen, "channel", most=100),
-        "by_category": counts(chosen, "category", most=100),
+        "count": once["count"],
+        "by_channel": per("channel"),
+        "by_category": per("category"),
         "by_project": counts(chosen, "project", most=20),
         "acknowledged_in_time_pct": in_time(ComplaintDeadlineKind.ACKNOWLEDGE),
         "resolved_in_time_pct": in_time(ComplaintDeadlineKind.RESOLVE),
         "ladder_climbs": ComplaintEvent.objects.filter(complaint__in=ids, kind=ComplaintEventKind.ESCALATED).count(),
-        "escalated_to_incidents": chosen.filter(incident__isnull=False).count(),
-        "satisfaction_avg": _round(scores.aggregate(avg=Avg("satisfaction"))["avg"]),
-        "satisfaction": counts(scores, "satisfaction"),
+        "escalated_to_incidents": once["into_incidents"],
+        "satisfaction_avg": _round(once["avg"]),
+        "satisfaction": dict(sorted(per("satisfaction").items())),
         "by_handler": counts(chosen.filter(handler__isnull=False), "handler__username", most=50),
     }
 

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,7 +19,7 @@ from config.errors import RuleBroken
 from config.forms import DATETIME_LOCAL, SerializerForm
 from crisis.reviews import policy
 from crisis.reviews import services as reviews
-from crisis.reviews.data import review_data
+from crisis.reviews.data import actions_visible_to, review_data
 from crisis.reviews.models import ActionState, ReviewAction, ReviewState
 from crisis.reviews.serializers import (
     ActionCreateSerializer,
@@ -167,3 +168,18 @@ def review_action_finish(request: HttpRequest, pk: int, action_id: int) -> HttpR
         _("The action item is closed."),
     )
     return _back(pk, "#review-actions")
+
+
+def my_actions(request: HttpRequest) -> HttpResponse:
+    """Action items from reviews: the signed-in person's own open ones first, then every other open
+    one they may see, soonest due first (an item outlives its incident; this is where it is found)."""
+    visible = actions_visible_to(request.user).filter(state=ActionState.OPEN).order_by("due_at", "pk")
+    return TemplateResponse(
+        request,
+        "crisis/my_actions.html",
+        {
+            "mine": list(visible.filter(owner=request.user)[:200]),
+            "others": list(visible.exclude(owner=request.user)[:200]),
+            "now": timezone.now(),
+        },
+    )

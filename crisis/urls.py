@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.board, name="board"),
     path("board/table/", views.board_table, name="board-table"),
     path("me/notifications/", views.my_notifications, name="notifications"),
+    path("me/actions/", review_views.my_actions, name="my-actions"),
     path("search/", views.search_page, name="search"),
     path("statistics/", statistics_views.statistics_page, name="statistics"),
     path("me/notifications/<int:nid>/ack/", views.notification_ack, name="notification-ack"),

@@ -3,7 +3,6 @@ the body (400), call the service (409 when a rule would break)."""
 
 from __future__ import annotations
 
-from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
@@ -16,7 +15,7 @@ from incidents import permissions
 from incidents.services import get_visible_incident
 
 from . import policy, services
-from .data import review_data
+from .data import actions_visible_to, review_data
 from .models import ActionState, ReviewAction
 from .serializers import (
     ActionCreateSerializer,
@@ -95,12 +94,7 @@ class ActionList(generics.ListAPIView):
     serializer_class = ActionSerializer
 
     def get_queryset(self):
-        user = self.request.user
-        queryset = ReviewAction.objects.select_related("owner", "review__incident")
-        if not permissions.sees_restricted(user):
-            queryset = queryset.filter(
-                Q(review__incident__restricted=False) | Q(owner=user) | Q(review__incident__reported_by=user)
-            )
+        queryset = actions_visible_to(self.request.user)
         if choices(self.request, "open", ["0", "1"]) == ["1"]:
             queryset = queryset.filter(state=ActionState.OPEN)
         owner = non_negative_int(self.request, "owner", 0)

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidents import timeline
+from django.db.models import Q, QuerySet
+
+from incidents import permissions, timeline
 from incidents.models import TimelineEntry
 from incidents.services import pinned_seqs
 
-from .models import Review
+from .models import Review, ReviewAction
 from .moments import deadline_counts, key_moments
 from .serializers import ActionSerializer, FeedbackSerializer
+
+
+def actions_visible_to(user) -> QuerySet[ReviewAction]:
+    """Action items of the incidents `user` may see (and their own, wherever they come from)."""
+    queryset = ReviewAction.objects.select_related("owner", "review__incident")
+    if permissions.sees_restricted(user):
+        return queryset
+    return queryset.filter(
+        Q(review__incident__restricted=False) | Q(owner=user) | Q(review__incident__reported_by=user)
+    )
 
 
 def pinned_decisions(incident) -> list[dict[str, Any]]:

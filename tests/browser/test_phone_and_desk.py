@@ -6,10 +6,12 @@ console's own words in English. The same holds for the playbook editor."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
 
 from crisis.reviews import services as reviews
 from crisis.voice import services as voice
@@ -80,7 +82,11 @@ def pages():
         closed.pk, by=commander, happened="业主聚集两小时后离开。", change="提前公布交付时间表。", rating=3
     )
     reviews.give_feedback(closed.pk, by=commander, rating=3, text="口径发布偏晚。")
+    reviews.add_action(
+        closed.pk, by=commander, title="公布交付时间表", owner_id=pr.pk, due_at=timezone.now() + timedelta(days=7)
+    )
     return commander, [
+        "/me/actions/",
         f"/incidents/{closed.pk}/review/",
         "/",
         f"/incidents/{incident.pk}/",
@@ -166,7 +172,7 @@ def test_on_a_phone_the_war_room_reads_in_the_order_of_the_first_hour(browser, a
     a, _ = asgi_servers
     commander, paths = pages
     page = sign_in(browser, a, commander, locale="zh-CN", viewport={"width": 390, "height": 844})
-    page.goto(f"{a.url}{paths[2]}")
+    page.goto(f"{a.url}{paths[3]}")
     tops = page.evaluate(
         """() => ['#panel-header', '#panel-deadlines', '#panel-checklist', '#panel-voice', '.timeline-card']
             .map(s => document.querySelector(s).getBoundingClientRect().top)"""

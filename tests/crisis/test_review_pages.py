@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from crisis.reviews import services as reviews
 from crisis.reviews.models import Feedback, Review, ReviewAction, ReviewState
 from incidents import services
 from playbooks.defaults import load_default_playbooks
@@ -75,3 +76,20 @@ def test_feedback_and_action_items_on_the_page(client, commander, responder, exe
     action.refresh_from_db()
     assert action.state == "done"
     assert client.post(f"{base}actions/999999/finish/", {"state": "done"}).status_code == 302
+
+
+def test_action_items_are_found_per_person_after_the_incident(client, commander, responder, closed):
+    due = timezone.now() + timedelta(days=3)
+    mine = reviews.add_action(closed.pk, by=commander, title="复查连墙件", owner_id=responder.pk, due_at=due)
+    theirs = reviews.add_action(closed.pk, by=commander, title="更新培训材料", owner_id=commander.pk, due_at=due)
+    restricted = factories.declare(commander, commander=commander, title="内部事件", restricted=True)
+    for name, note in (("activate", ""), ("resolve", "ok"), ("close", "ok")):
+        services.transition_incident(restricted.pk, by=commander, name=name, note=note, open_items="finish")
+    hidden = reviews.add_action(restricted.pk, by=commander, title="保密事项", owner_id=commander.pk, due_at=due)
+    client.force_login(responder)
+    page = client.get("/me/actions/").content.decode()
+    head, rest = page.split("Everyone else", 1)
+    assert f'id="action-{mine.pk}"' in head and f'id="action-{theirs.pk}"' in rest
+    assert f'id="action-{hidden.pk}"' not in page  # a restricted incident's item stays hidden
+    reviews.finish_action(mine.pk, by=responder, state="done")
+    assert f'id="action-{mine.pk}"' not in client.get("/me/actions/").content.decode()  # open ones only

@@ -16,7 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from config import redis_runtime
+from config import redis_runtime, system_packages
 from config.processes import UVICORN_WS_OPTIONS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -66,6 +66,7 @@ def main() -> int:
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     env["PYTHONUNBUFFERED"] = "1"
 
+    system_packages.ensure_document_packages(say)
     redis = redis_runtime.provide(VAR_DIR / "redis", say=say, port=int(env.get("REDIS_PORT", "6390")))
     env["REDIS_URL"] = redis.url
 

@@ -32,3 +32,21 @@ def apt_install(packages: list[str], say: Callable[[str], None]) -> bool:
         return True
     subprocess.run([apt, "update", "-q"], env=env, **quiet)
     return subprocess.run([apt, "install", "-y", "-q", *packages], env=env, **quiet).returncode == 0
+
+
+# What the PDF exports need from the system: Pango (WeasyPrint draws text with it) and a font with
+# Chinese in it.
+DOCUMENT_PACKAGES = ["fonts-noto-cjk", "libpango-1.0-0", "libpangoft2-1.0-0"]
+
+
+def documents_ready() -> bool:
+    import ctypes.util
+    from pathlib import Path
+
+    return ctypes.util.find_library("pango-1.0") is not None and Path("/usr/share/fonts/opentype/noto").exists()
+
+
+def ensure_document_packages(say: Callable[[str], None]) -> None:
+    """Best effort, for `make run` and `make test`: without them the PDF export answers 503 and says why."""
+    if not documents_ready() and not apt_install(DOCUMENT_PACKAGES, say):
+        say("PDF exports need " + ", ".join(DOCUMENT_PACKAGES) + " (Debian packages); install them to enable them.")

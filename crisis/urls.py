@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import complaint_views, review_views, statistics_views, views, voice_views, warroom
+from . import complaint_views, review_documents, review_views, statistics_views, views, voice_views, warroom
 
 app_name = "crisis"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("incidents/new/", views.declare, name="declare"),
     path("incidents/<int:pk>/", warroom.incident_detail, name="incident"),
     path("incidents/<int:pk>/review/", review_views.review_page, name="review"),
+    path("incidents/<int:pk>/review.pdf", review_documents.review_download, {"fmt": "pdf"}, name="review-pdf"),
+    path("incidents/<int:pk>/review.docx", review_documents.review_download, {"fmt": "docx"}, name="review-docx"),
     path("incidents/<int:pk>/review/write/", review_views.review_write, name="review-write"),
     path("incidents/<int:pk>/review/sign-off/", review_views.review_sign_off, name="review-sign-off"),
     path("incidents/<int:pk>/review/feedback/", review_views.review_feedback, name="review-feedback"),

@@ -32,11 +32,12 @@ def step(args: list[str], env: dict[str, str] | None = None) -> bool:
     return subprocess.run(args, cwd=BASE_DIR, env=env).returncode == 0
 
 
-PACKAGES = ["chromium", "chromium-driver", "fonts-noto-cjk"]  # CJK fonts: screenshots show Chinese, not boxes
+# CJK fonts: screenshots and PDF exports show Chinese, not boxes; Pango: WeasyPrint's PDF exports.
+PACKAGES = ["chromium", "chromium-driver", *system_packages.DOCUMENT_PACKAGES]
 
 
 def ensure_chromium() -> None:
-    if Path("/usr/bin/chromium").exists() and Path("/usr/share/fonts/opentype/noto").exists():
+    if Path("/usr/bin/chromium").exists() and system_packages.documents_ready():
         return
     if not system_packages.can_install():
         say("Chromium is missing and cannot be installed here (needs apt-get as root); browser tests will skip.")

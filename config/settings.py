@@ -351,4 +351,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10.0,
         "options": {"expires": 30},
     },
+    # Weekly and monthly summaries: made within the hour after a week or month ends (and caught up
+    # after downtime); the database keeps it to one report per period however often this runs.
+    "make-due-reports": {
+        "task": "reports.make_due_reports",
+        "schedule": 3600.0,
+        "options": {"expires": 1800},
+    },
 }

@@ -11,10 +11,11 @@ class CrisisConfig(AppConfig):
         from incidents import events
         from incidents.notify import delivery as notify
 
-        from . import broadcast, roles
+        from . import broadcast, reports, roles
 
         events.subscribe(broadcast.on_timeline_event)
         notify.listen_in_console(broadcast.on_console_notifications)
+        reports.register()
         # Groups and their permissions are data the code defines; keep them in step after every
         # migrate (and after test flushes, which also send post_migrate). The signal goes to apps
         # with models, in INSTALLED_APPS order: the last of ours (one voice) comes after every

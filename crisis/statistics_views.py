@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import pygal
 from django import forms
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,12 +18,15 @@ from django.utils.translation import gettext_lazy
 from pygal.style import Style
 from rest_framework.exceptions import ValidationError
 
+from config.errors import RuleBroken
 from incidents.complaints.models import ComplaintCategory, ComplaintChannel
 from incidents.models import Severity
 from playbooks.models import CrisisKind
 
+from . import reports
 from .metrics import Period, complaint_metrics, incident_metrics
 from .metrics_api import SEE_STATISTICS, period_of
+from .models import PeriodicReport
 
 STYLE = Style(
     background="#ffffff", plot_background="#ffffff", foreground="#1d2330", foreground_strong="#1d2330",
@@ -58,6 +62,37 @@ def bar_chart(title: str, labels: dict[str, str], counts: dict[str, int]) -> str
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
+def figures_context(incidents: dict, complaints: dict) -> dict:
+    """What the statistics template shows of a set of figures (live, or a report's snapshot)."""
+    kinds, channels = dict(CrisisKind.choices), dict(ComplaintChannel.choices)
+    categories = dict(ComplaintCategory.choices)
+    charts = [
+        (_("Incidents by kind"), incidents["by_kind"], kinds),
+        (_("Complaints by channel"), complaints["by_channel"], channels),
+        (_("Complaints by category"), complaints["by_category"], categories),
+        (_("Satisfaction (1–5)"), complaints["satisfaction"], {}),
+    ]
+    return {
+        "incidents": incidents,
+        "complaints": complaints,
+        "charts": [
+            {
+                "title": title,
+                "image": bar_chart(title, labels, counts),
+                "rows": [(labels.get(k, k or "—"), n) for k, n in counts.items()],
+            }
+            for title, counts, labels in charts
+        ],
+        "moments": [
+            (_("Time to a commander"), incidents["time_to_commander_min"]),
+            (_("Time to the first statement"), incidents["time_to_first_statement_min"]),
+            (_("Time to the authority report"), incidents["time_to_authority_report_min"]),
+            (_("Time to contain"), incidents["time_to_contain_min"]),
+            (_("Time to resolve"), incidents["time_to_resolve_min"]),
+        ],
+    }
+
+
 def statistics_page(request: HttpRequest) -> HttpResponse:
     SEE_STATISTICS.check(request.user)
     query = {"from": request.GET.get("start", ""), "to": request.GET.get("end", "")}
@@ -72,14 +107,6 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
     severity = int(raw) if raw in {str(v) for v in Severity.values} else None
     incidents = incident_metrics(period, kind=kind, severity=severity)
     complaints = complaint_metrics(period)
-    kinds, channels = dict(CrisisKind.choices), dict(ComplaintChannel.choices)
-    categories = dict(ComplaintCategory.choices)
-    charts = [
-        (_("Incidents by kind"), incidents["by_kind"], kinds),
-        (_("Complaints by channel"), complaints["by_channel"], channels),
-        (_("Complaints by category"), complaints["by_category"], categories),
-        (_("Satisfaction (1–5)"), complaints["satisfaction"], {}),
-    ]
     download = {"from": period.first.isoformat(), "to": period.last.isoformat()}
     if kind:
         download["kind"] = kind
@@ -92,23 +119,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             "form": PeriodForm(initial={"start": period.first, "end": period.last, "kind": kind, "severity": raw}),
             "errors": errors,
             "period": period,
-            "incidents": incidents,
-            "complaints": complaints,
-            "charts": [
-                {
-                    "title": title,
-                    "image": bar_chart(title, labels, counts),
-                    "rows": [(labels.get(k, k or "—"), n) for k, n in counts.items()],
-                }
-                for title, counts, labels in charts
-            ],
-            "moments": [
-                (_("Time to a commander"), incidents["time_to_commander_min"]),
-                (_("Time to the first statement"), incidents["time_to_first_statement_min"]),
-                (_("Time to the authority report"), incidents["time_to_authority_report_min"]),
-                (_("Time to contain"), incidents["time_to_contain_min"]),
-                (_("Time to resolve"), incidents["time_to_resolve_min"]),
-            ],
+            **figures_context(incidents, complaints),
             "downloads": {
                 name: f"{reverse(route)}?{urlencode({**download, 'format': fmt})}"
                 for name, route, fmt in (
@@ -120,3 +131,59 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             },
         },
     )
+
+
+# --- Periodic reports (每周/每月总结) -------------------------------------------------------------------
+
+
+class ReportForm(forms.Form):
+    start = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def reports_page(request: HttpRequest) -> HttpResponse:
+    """The reports made so far, newest first, and a form to make one for any period."""
+    SEE_STATISTICS.check(request.user)
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            period = period_of(
+                {"from": form.cleaned_data["start"].isoformat(), "to": form.cleaned_data["end"].isoformat()}
+            )
+            report = reports.make_report(period, by=request.user)
+        except ValidationError as exc:
+            for message in (m for messages in exc.detail.values() for m in messages):
+                form.add_error(None, str(message))
+        except RuleBroken as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("crisis:report", pk=report.pk)
+    return TemplateResponse(
+        request,
+        "crisis/reports.html",
+        {"form": form, "reports": PeriodicReport.objects.select_related("generated_by")[:100]},
+        status=400 if form.errors else 200,
+    )
+
+
+def report_page(request: HttpRequest, pk: int) -> HttpResponse:
+    SEE_STATISTICS.check(request.user)
+    report = get_object_or_404(PeriodicReport, pk=pk)
+    return TemplateResponse(
+        request,
+        "crisis/statistics.html",
+        {
+            "report": report,
+            "period": Period(report.starts_on, report.ends_on),
+            **figures_context(report.incidents, report.complaints),
+            "downloads": {"report_xlsx": reverse("crisis:report-xlsx", args=[report.pk])},
+        },
+    )
+
+
+def report_download(request: HttpRequest, pk: int) -> HttpResponse:
+    SEE_STATISTICS.check(request.user)
+    report = get_object_or_404(PeriodicReport, pk=pk)
+    response = HttpResponse(reports.workbook(report), content_type=reports.XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{reports.file_name(report)}"'
+    return response

@@ -42,7 +42,7 @@ CONFIG_SHARED = {
     "config.errors", "config.admin_base", "config.parsers", "config.serializers", "config.processes",
     "config.redis_runtime", "config.system_packages", "config.celery", "config.commands", "config.text",
     "config.dates", "config.forms", "config.model_fields", "config.pagination", "config.schema", "config.query",
-    "config.trigram", "config.numbers",
+    "config.trigram", "config.numbers", "config.documents",
 }  # fmt: skip
 
 

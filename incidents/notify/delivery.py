@@ -31,7 +31,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
@@ -79,6 +79,25 @@ def register_exercise_check(topic_type: str, check: ExerciseCheck) -> None:
 def is_exercise(topic: tuple[str, int | None]) -> bool:
     check = _exercise_checks.get(topic[0])
     return bool(check is not None and topic[1] is not None and check(topic[1]))
+
+
+# E-mail attachments, per topic type: the file a message about that topic carries (a periodic
+# report's spreadsheet), built when the e-mail is sent, in the recipient's language.
+Attachment = tuple[str, bytes, str]  # file name, content, MIME type
+AttachmentMaker = Callable[[int, str], Attachment | None]
+_attachments: dict[str, AttachmentMaker] = {}
+
+
+def register_attachment(topic_type: str, maker: AttachmentMaker) -> None:
+    _attachments[topic_type] = maker
+
+
+def _attachment_of(notification: Notification) -> Attachment | None:
+    maker = _attachments.get(notification.topic_type)
+    if maker is None or notification.topic_id is None:
+        return None
+    language = getattr(getattr(notification.recipient, "notification_preference", None), "language", "")
+    return maker(notification.topic_id, language or settings.LANGUAGE_CODE)
 
 
 def register_acknowledger(cause_prefix: str, acknowledger: Acknowledger) -> None:
@@ -440,7 +459,13 @@ def _send(notification: Notification) -> None:
         adapters.post(outgoing, success="sms")
         return
     if notification.channel == Channel.EMAIL:
-        send_mail(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [notification.recipient.email])
+        message = EmailMessage(
+            notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [notification.recipient.email]
+        )
+        attachment = _attachment_of(notification)
+        if attachment is not None:
+            message.attach(*attachment)
+        message.send()
         return
     if notification.channel == Channel.WEBHOOK:
         payload = {"id": notification.pk, **notification.payload}

@@ -45,6 +45,7 @@ EVENT_KINDS: dict[str, str] = {
     "statement_rejected": Kind.OUTCOMES,
     "statement_published": Kind.OUTCOMES,
     "incident_closed": Kind.OUTCOMES,
+    "report_ready": Kind.OUTCOMES,
     "deadline_reminder": Kind.CLOCKS,
     "deadline_breached": Kind.CLOCKS,
 }

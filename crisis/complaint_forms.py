@@ -21,6 +21,7 @@ from incidents.complaints.models import (
     CustomerWants,
     ReplyMethod,
     ReportClass,
+    RootCause,
     VipFlag,
 )
 from incidents.complaints.serializers import (
@@ -176,6 +177,9 @@ class InvestigateForm(forms.Form):
 
 class ProposeForm(forms.Form):
     facts = _text(_("Verified facts"), help_text=_("Separate from the customer's emotions."))
+    root_cause_category = forms.ChoiceField(
+        label=_("Kind of root cause"), choices=[("", "—"), *RootCause.choices], required=False
+    )
     root_cause = _text(_("Root cause"), rows=2, required=True)
     options = _text(_("Options considered"), rows=2)
     solution = _text(_("Solution proposed to the customer"), required=True)

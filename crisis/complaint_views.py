@@ -50,6 +50,7 @@ from incidents.complaints.models import (
 )
 from incidents.models import Incident
 
+from . import charts
 from .complaint_forms import (
     AttachmentForm,
     ComplainedAboutForm,
@@ -819,61 +820,14 @@ def attachment_download(request: HttpRequest, pk: int, aid: int) -> HttpResponse
 
 # --- The board: complaint volume ------------------------------------------------------------------------
 
-CHART_WIDTH = 640
-CHART_HEIGHT = 200
-CHART_LEFT = 34
-CHART_TOP = 14
-CHART_BOTTOM = 26
-
-
-def _nice_ceiling(value: int) -> int:
-    """The top of the scale: the first of 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40 … ≥ `value`."""
-    scale = 1
-    while True:
-        for m in (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80):
-            if m * scale >= value:
-                return max(m * scale, 1)
-        scale *= 100
-
 
 def volume_context(days: int = 14) -> dict[str, Any]:
-    """The board's chart of complaints per day by category, drawn server-side as SVG."""
+    """The board's chart of complaints per day by category (pygal, as an SVG image), its summary in
+    words, and the busiest projects."""
     volume = services.volume(days=days)
     dates = [datetime.fromisoformat(d).date() for d in volume["days"]]
     totals = volume["totals"]
-    top = _nice_ceiling(max(totals) if totals else 0)
-    plot_w = CHART_WIDTH - CHART_LEFT - 6
-    plot_h = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
-    slot = plot_w / max(len(dates), 1)
-    bar_w = max(slot * 0.7, 2)
     categories = [(code, label, CATEGORY_COLOURS.get(code, "#999")) for code, label in ComplaintCategory.choices]
-    bars = []
-    for i, day in enumerate(dates):
-        x = CHART_LEFT + i * slot + (slot - bar_w) / 2
-        y = CHART_TOP + plot_h
-        segments = []
-        for code, label, colour in categories:
-            n = volume["series"].get(code, [0] * len(dates))[i]
-            if not n:
-                continue
-            h = plot_h * n / top
-            y -= h
-            segments.append({"y": round(y, 1), "h": round(h, 1), "n": n, "label": label, "colour": colour})
-        bars.append(
-            {
-                "x": round(x, 1),
-                "w": round(bar_w, 1),
-                "cx": round(x + bar_w / 2, 1),
-                "top": round(y, 1),
-                "total_y": round(y - 4, 1),
-                "total": totals[i],
-                "day": day,
-                "segments": segments,
-                "today": i == len(dates) - 1,
-            }
-        )
-    marks = {0, top} | ({top // 2} if top % 2 == 0 else set())
-    grid = [{"value": v, "y": round(CHART_TOP + plot_h - plot_h * v / top, 1)} for v in sorted(marks)]
     total = sum(totals)
     today = totals[-1] if totals else 0
     earlier = totals[:-1]
@@ -903,10 +857,11 @@ def volume_context(days: int = 14) -> dict[str, Any]:
                 "top_categories": [(_label(ComplaintCategory, code), n) for n, code in top_categories],
             }
         )
+    x_labels = [formats.date_format(day, "m-d") for day in dates[:-1]] + ([_("today")] if dates else [])
+    series = [(str(label), colour, volume["series"][code]) for code, label, colour in used]
     return {
         "days": len(dates),
-        "bars": bars,
-        "grid": grid,
+        "chart": charts.stacked_columns(x_labels, series) if total else None,
         "legend": used or categories,
         "total": total,
         "today": today,
@@ -918,13 +873,6 @@ def volume_context(days: int = 14) -> dict[str, Any]:
             for i in range(len(dates))
         ],
         "table_categories": used,
-        "width": CHART_WIDTH,
-        "height": CHART_HEIGHT,
-        "left": CHART_LEFT,
-        "axis_x": CHART_LEFT - 6,
-        "right": CHART_WIDTH - 6,
-        "baseline": CHART_TOP + plot_h,
-        "label_y": CHART_HEIGHT - 8,
     }
 
 

@@ -26,6 +26,7 @@ from incidents.complaints.models import (
     ComplaintDeadlineState,
     ComplaintEvent,
     ComplaintEventKind,
+    RootCause,
 )
 from incidents.models import Deadline, DeadlineState, EntryKind, Incident, RoleAssignment, Status, TimelineEntry
 from playbooks.models import Audience, DeadlineNature, Role
@@ -137,6 +138,7 @@ def complaint_metrics(period: Period) -> dict[str, Any]:
         **{f"channel:{c}": Count("pk", filter=Q(channel=c)) for c in ComplaintChannel.values},
         **{f"category:{c}": Count("pk", filter=Q(category=c)) for c in ComplaintCategory.values},
         **{f"satisfaction:{n}": Count("pk", filter=Q(satisfaction=n)) for n in range(1, 6)},
+        **{f"root_cause:{c}": Count("pk", filter=Q(root_cause_category=c)) for c in RootCause.values},
     }
     once = chosen.aggregate(count=Count("pk"), avg=Avg("satisfaction"), into_incidents=Count("incident"), **known)
 
@@ -157,6 +159,8 @@ def complaint_metrics(period: Period) -> dict[str, Any]:
         "escalated_to_incidents": once["into_incidents"],
         "satisfaction_avg": _round(once["avg"]),
         "satisfaction": dict(sorted(per("satisfaction").items())),
+        # Root causes of the complaints that reached a proposal with one classified (定期分类总结).
+        "by_root_cause": per("root_cause"),
         "by_handler": counts(chosen.filter(handler__isnull=False), "handler__username", most=50),
     }
 

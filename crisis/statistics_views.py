@@ -4,10 +4,8 @@ numbers as a table beside it, and the downloads."""
 
 from __future__ import annotations
 
-import base64
 from urllib.parse import urlencode
 
-import pygal
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -15,24 +13,18 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from pygal.style import Style
 from rest_framework.exceptions import ValidationError
 
 from config.errors import RuleBroken
-from incidents.complaints.models import ComplaintCategory, ComplaintChannel
+from incidents.complaints.models import ComplaintCategory, ComplaintChannel, RootCause
 from incidents.models import Severity
 from playbooks.models import CrisisKind
 
 from . import reports
+from .charts import bar_chart
 from .metrics import Period, complaint_metrics, incident_metrics
 from .metrics_api import SEE_STATISTICS, period_of
 from .models import PeriodicReport
-
-STYLE = Style(
-    background="#ffffff", plot_background="#ffffff", foreground="#1d2330", foreground_strong="#1d2330",
-    foreground_subtle="#5f6b7a", colors=("#b42318", "#1f5fa8", "#2e7d32", "#8a5a00"),
-    font_family="system-ui, 'Noto Sans CJK SC', sans-serif",
-)  # fmt: skip
 
 
 class PeriodForm(forms.Form):
@@ -48,20 +40,6 @@ class PeriodForm(forms.Form):
     severity = forms.ChoiceField(label=gettext_lazy("Severity"), required=False, choices=[("", "—"), *Severity.choices])
 
 
-def bar_chart(title: str, labels: dict[str, str], counts: dict[str, int]) -> str | None:
-    """A bar chart as a data: URL of its SVG; None when there is nothing to draw."""
-    if not counts:
-        return None
-    chart = pygal.HorizontalBar(
-        js=[], disable_xml_declaration=True, style=STYLE, width=640, height=max(160, 48 * len(counts) + 80),
-        show_legend=False, print_values=True, title=title,
-    )  # fmt: skip
-    chart.x_labels = [str(labels.get(key, key or "—")) for key in counts]
-    chart.add(title, list(counts.values()))
-    svg = chart.render(is_unicode=True).encode("utf-8")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
-
-
 def figures_context(incidents: dict, complaints: dict) -> dict:
     """What the statistics template shows of a set of figures (live, or a report's snapshot)."""
     kinds, channels = dict(CrisisKind.choices), dict(ComplaintChannel.choices)
@@ -71,6 +49,7 @@ def figures_context(incidents: dict, complaints: dict) -> dict:
         (_("Complaints by channel"), complaints["by_channel"], channels),
         (_("Complaints by category"), complaints["by_category"], categories),
         (_("Satisfaction (1–5)"), complaints["satisfaction"], {}),
+        (_("Root causes"), complaints.get("by_root_cause", {}), dict(RootCause.choices)),
     ]
     return {
         "incidents": incidents,

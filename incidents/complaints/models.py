@@ -48,6 +48,23 @@ class ComplaintCategory(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class RootCause(models.TextChoices):
+    """Where a complaint came from, as a closed list so that the statistics can count it (定期分类
+    总结): the free-text root cause says the particulars."""
+
+    DESIGN = "design", _("Product design")
+    CONSTRUCTION = "construction", _("Construction quality")
+    MATERIALS = "materials", _("Materials or a supplier")
+    SALES_PROMISE = "sales_promise", _("Sales promises or advertising")
+    CONTRACT = "contract", _("Contract or paperwork")
+    SERVICE = "service", _("Service or attitude of staff")
+    PROPERTY_MANAGEMENT = "property_management", _("Property management")
+    PROCESS = "process", _("Our process or rules")
+    COMMUNICATION = "communication", _("Communication")
+    EXPECTATION = "expectation", _("The customer's expectations")
+    OTHER = "other", _("Other")
+
+
 class Complexity(models.TextChoices):
     # The bank's procedure: general = work mistakes, attitude, internal management (3 working days);
     # complex = products, channels, violations (5 working days).
@@ -170,6 +187,9 @@ class Complaint(FSMModelMixin, models.Model):
     facts = models.TextField(_("facts (verified)"), blank=True)
     emotions = models.TextField(_("emotions and expectations"), blank=True)
     root_cause = models.TextField(_("root cause"), blank=True)
+    root_cause_category = models.CharField(
+        _("kind of root cause"), max_length=30, choices=RootCause.choices, blank=True, db_index=False
+    )
     options = models.TextField(_("options considered"), blank=True)
     solution = models.TextField(_("solution"), blank=True)
     compensation = models.DecimalField(_("compensation (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True)

@@ -22,6 +22,7 @@ from .models import (
     ComplaintReply,
     EscalationRule,
     ReportClass,
+    RootCause,
     TimeLimitProfile,
 )
 
@@ -157,6 +158,7 @@ class ComplaintDetailSerializer(ComplaintSerializer):
             "facts",
             "emotions",
             "root_cause",
+            "root_cause_category",
             "options",
             "solution",
             "compensation",
@@ -216,6 +218,7 @@ class StepSerializer(serializers.Serializer):
     facts = serializers.CharField(required=False, allow_blank=True)
     emotions = serializers.CharField(required=False, allow_blank=True)
     root_cause = serializers.CharField(required=False, allow_blank=True)
+    root_cause_category = serializers.ChoiceField(choices=RootCause.choices, required=False, allow_blank=True)
     options = serializers.CharField(required=False, allow_blank=True)
     solution = serializers.CharField(required=False, allow_blank=True)
     compensation = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)

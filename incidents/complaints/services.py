@@ -55,6 +55,7 @@ from .models import (
     Level,
     ReplyMethod,
     ReportClass,
+    RootCause,
     TimeLimitProfile,
     VipFlag,
     phone_key_of,
@@ -440,6 +441,9 @@ def _investigate(complaint: Complaint, *, by, data, note, errors) -> dict:
 def _propose(complaint: Complaint, *, by, data, note, errors) -> dict:
     facts = _text(data.get("facts"), "facts", errors) or complaint.facts
     root_cause = _text(data.get("root_cause"), "root_cause", errors, required=True)
+    root_cause_category = _choice(
+        data.get("root_cause_category"), "root_cause_category", RootCause, errors, required=False
+    )
     options = _text(data.get("options"), "options", errors)
     solution = _text(data.get("solution"), "solution", errors, required=True)
     amount = _amount(data.get("compensation"), errors)
@@ -450,6 +454,7 @@ def _propose(complaint: Complaint, *, by, data, note, errors) -> dict:
     _transition(complaint, "propose")
     complaint.facts = facts
     complaint.root_cause = root_cause
+    complaint.root_cause_category = root_cause_category
     complaint.options = options
     complaint.solution = solution
     complaint.compensation = amount

@@ -76,8 +76,9 @@ def test_complaint_figures_equal_those_worked_out_by_hand(api, admin):
     no_rules()
     handler = handler_user(username="handler-m")
     first, second, third = (log(handler, channel=c) for c in ("hotline", "hotline", "wechat"))
-    first.__class__.objects.filter(pk=first.pk).update(satisfaction=5, handler=handler)
-    second.__class__.objects.filter(pk=second.pk).update(satisfaction=3)
+    first.__class__.objects.filter(pk=first.pk).update(satisfaction=5, handler=handler, root_cause_category="design")
+    second.__class__.objects.filter(pk=second.pk).update(satisfaction=3, root_cause_category="design")
+    third.__class__.objects.filter(pk=third.pk).update(root_cause_category="sales_promise")
     acks = ComplaintDeadline.objects.filter(kind="acknowledge", complaint__in=[first, second, third]).order_by(
         "complaint"
     )
@@ -92,6 +93,7 @@ def test_complaint_figures_equal_those_worked_out_by_hand(api, admin):
     assert figures["satisfaction_avg"] == 4.0 and figures["satisfaction"] == {"3": 1, "5": 1}
     assert figures["ladder_climbs"] == 1
     assert figures["by_handler"] == {"handler-m": 1}
+    assert figures["by_root_cause"] == {"design": 2, "sales_promise": 1}
 
 
 def test_only_admins_and_executives_see_statistics_and_bad_periods_are_refused(api, commander, executive):

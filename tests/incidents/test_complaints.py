@@ -356,6 +356,13 @@ def test_a_proposal_needs_facts_root_cause_and_solution(responder, handler):
     assert {"facts", "root_cause", "solution", "compensation"} <= set(raised.value.message_dict)
     complaint.refresh_from_db()
     assert complaint.state == ComplaintState.INVESTIGATING
+    proposal = {"facts": "漏水", "root_cause": "防水层施工缺陷", "solution": "重做防水"}
+    with pytest.raises(ValidationError) as unknown:
+        services.act(complaint.pk, by=handler, action="propose", data={**proposal, "root_cause_category": "fate"})
+    assert set(unknown.value.message_dict) == {"root_cause_category"}
+    services.act(complaint.pk, by=handler, action="propose", data={**proposal, "root_cause_category": "construction"})
+    complaint.refresh_from_db()
+    assert (complaint.state, complaint.root_cause_category) == (ComplaintState.PROPOSED, "construction")
 
 
 def test_only_complaint_staff_handle(responder, pr, executive):

@@ -58,7 +58,7 @@ def _people(field: forms.ModelChoiceField, queryset, empty_label=None) -> None:
 class DeclareForm(SerializerForm):
     serializer_class = DeclareSerializer
     fields_order = ("title", "kind", "severity", "location", "summary", "detected_at", "restricted", "triage",
-                    "exercise", "commander")  # fmt: skip
+                    "exercise", "drill_script", "commander")  # fmt: skip
     widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs) -> None:

@@ -116,6 +116,20 @@ def review_document(review: Review) -> Document:
         ],
     )
     sections = [record, learned, feedback, actions]
+    if review.evaluation:
+        answer = {True: _("Yes"), False: _("No"), None: _("Not judged")}
+        sections.insert(
+            2,
+            Section(
+                _("Evaluation sheet (演练评估表)"),
+                [
+                    Table(
+                        [_("Question"), _("Answer"), _("Note")],
+                        [[row["question"], answer[row["met"]], row["note"]] for row in review.evaluation],
+                    )
+                ],
+            ),
+        )
     return Document(
         title=title,
         language=get_language() or "zh-hans",

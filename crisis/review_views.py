@@ -35,7 +35,23 @@ from .views import _incident_or_404
 
 class ReviewForm(SerializerForm):
     serializer_class = ReviewEditSerializer
+    fields_order = (*reviews.TEXT_FIELDS, "rating")
     widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in reviews.TEXT_FIELDS}
+
+
+class EvaluationForm(SerializerForm):
+    """A drill's evaluation sheet: the page posts met_<i> (yes, no or empty) and note_<i> per
+    question; validated as the API's `evaluation` list."""
+
+    serializer_class = ReviewEditSerializer
+    fields_order = ()
+
+    def __init__(self, post, *args, **kwargs) -> None:
+        rows = []
+        while len(rows) < 100 and (f"met_{len(rows)}" in post or f"note_{len(rows)}" in post):
+            i = len(rows)
+            rows.append({"met": post.get(f"met_{i}", ""), "note": post.get(f"note_{i}", "")})
+        super().__init__({"evaluation": rows}, *args, **kwargs)
 
 
 class FeedbackForm(SerializerForm):
@@ -81,6 +97,7 @@ def review_page(request: HttpRequest, pk: int) -> HttpResponse:
             "data": data,
             "late": {i for i, m in enumerate(data["key_moments"]) if _late(m)},
             "form": ReviewForm(initial=initial) if is_open and policy.WRITE_REVIEW(user, incident) else None,
+            "may_evaluate": bool(review.evaluation) and is_open and policy.WRITE_REVIEW(user, incident),
             "feedback_form": (
                 FeedbackForm(initial={"rating": mine.rating, "text": mine.text} if mine else None)
                 if is_open and policy.GIVE_FEEDBACK(user, incident)
@@ -116,6 +133,18 @@ def review_write(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReviewForm(request.POST)
     submit(request, form, partial(reviews.edit_review, pk, by=request.user), _("The review is saved."))
     return _back(pk, "#review-texts")
+
+
+@require_POST
+def review_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
+    _incident_or_404(request, pk)
+    submit(
+        request,
+        EvaluationForm(request.POST),
+        partial(reviews.edit_review, pk, by=request.user),
+        _("The evaluation sheet is saved."),
+    )
+    return _back(pk, "#review-evaluation")
 
 
 @require_POST

@@ -23,6 +23,8 @@ _PLAYBOOK_MODELS = (
     "deadlinerule",
     "statementtemplate",
     "qaline",
+    "drillscript",
+    "drillinject",
 )
 _PLAYBOOK_EDITING = [
     f"playbooks.{action}_{model}" for model in _PLAYBOOK_MODELS for action in ("add", "change", "delete", "view")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("incidents/<int:pk>/review.pdf", review_documents.review_download, {"fmt": "pdf"}, name="review-pdf"),
     path("incidents/<int:pk>/review.docx", review_documents.review_download, {"fmt": "docx"}, name="review-docx"),
     path("incidents/<int:pk>/review/write/", review_views.review_write, name="review-write"),
+    path("incidents/<int:pk>/review/evaluation/", review_views.review_evaluation, name="review-evaluation"),
     path("incidents/<int:pk>/review/sign-off/", review_views.review_sign_off, name="review-sign-off"),
     path("incidents/<int:pk>/review/feedback/", review_views.review_feedback, name="review-feedback"),
     path("incidents/<int:pk>/review/actions/", review_views.review_action_add, name="review-action-add"),

@@ -117,6 +117,7 @@ class Declared(TypedDict):
     playbook: PlaybookRef | None
     trigger: NotRequired[dict]
     triage: NotRequired[bool]  # opened in triage: nothing of the playbook runs yet
+    drill_script: NotRequired[dict]  # an exercise run from a drill script: {"id", "name"}
 
 
 # "from" is a Python keyword: these two are declared the functional way.
@@ -330,6 +331,16 @@ def _page_acknowledged(d: dict[str, Any], text: str) -> str:
     return _("Page acknowledged, %(minutes)s min after it went out") % {"minutes": minutes}
 
 
+class DrillInjectEntry(TypedDict):
+    inject: int
+    title: str
+    due_at: str
+
+
+def _drill_inject(data: dict[str, Any], text: str) -> str:
+    return _("Drill inject: %(title)s") % {"title": data.get("title", "")}
+
+
 KINDS = (
     (EntryKind.DECLARED, _declared, Declared),
     (EntryKind.TRANSITION, _transition, Confirmed),
@@ -345,4 +356,5 @@ KINDS = (
     (EntryKind.PINNED, _pinned, Pinned),
     (EntryKind.PAGED, _paged, Paged),
     (EntryKind.PAGE_ACKNOWLEDGED, _page_acknowledged, PageAcknowledged),
+    (EntryKind.DRILL_INJECT, _drill_inject, DrillInjectEntry),
 )

@@ -93,6 +93,15 @@ class Incident(FSMModelMixin, models.Model):
     exercise = models.BooleanField(
         _("exercise (drill)"), default=False, help_text=_("A drill: nothing about it leaves the console.")
     )
+    drill_script = models.ForeignKey(
+        "playbooks.DrillScript",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("drill script"),
+        help_text=_("The script an exercise runs: its injects reach the war room on time."),
+    )
     status = FSMField(_("status"), default=Status.REPORTED, choices=Status.choices, protected=True)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("reported by")
@@ -288,6 +297,7 @@ class EntryKind(models.TextChoices):
     PINNED = "pinned", _("Pinned")
     PAGED = "paged", _("Paged")
     PAGE_ACKNOWLEDGED = "page_acknowledged", _("Page acknowledged")
+    DRILL_INJECT = "drill_inject", _("Drill inject")
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -534,3 +544,22 @@ class Page(models.Model):
 
     def __str__(self) -> str:
         return f"page #{self.pk} for incident #{self.incident_id}"
+
+
+class Inject(models.Model):
+    """One inject of a running drill: copied from its script when the exercise is declared (editing
+    the script later changes no drill under way) and delivered once, on the clock, into the war room."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="injects", verbose_name=_("incident"))
+    title = models.CharField(_("what happens"), max_length=200)
+    text = models.TextField(_("details"), blank=True)
+    due_at = models.DateTimeField(_("due at"))
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inject")
+        verbose_name_plural = _("injects")
+        ordering = ["due_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -7,7 +7,15 @@ from rest_framework import serializers
 
 from config.dates import MomentField
 from config.serializers import ModelSerializer
-from playbooks.models import Audience, CrisisKind, DeadlineNature, EscalationTarget, PlaybookVersion, VersionState
+from playbooks.models import (
+    Audience,
+    CrisisKind,
+    DeadlineNature,
+    DrillScript,
+    EscalationTarget,
+    PlaybookVersion,
+    VersionState,
+)
 
 from . import services, timeline
 from .models import (
@@ -69,6 +77,7 @@ class IncidentSerializer(ModelSerializer):
             "status_label",
             "restricted",
             "exercise",
+            "drill_script",
             "detected_at",
             "declared_at",
             "closed_at",
@@ -144,6 +153,13 @@ class DeclareSerializer(serializers.Serializer):
         help_text=_("A drill: marked as one everywhere; nothing about it leaves the console."),
     )
     commander = _active_user(_("Commander"), required=False, allow_null=True)
+    drill_script = serializers.PrimaryKeyRelatedField(
+        label=_("Drill script"),
+        queryset=DrillScript.objects.filter(active=True),
+        required=False,
+        allow_null=True,
+        help_text=_("An exercise only: the script whose injects reach the war room on time."),
+    )
     playbook_version = serializers.PrimaryKeyRelatedField(
         queryset=PlaybookVersion.objects.filter(state=VersionState.PUBLISHED),
         required=False,

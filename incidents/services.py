@@ -29,13 +29,14 @@ from playbooks.models import (
     ClockStart,
     CrisisKind,
     DeadlineNature,
+    DrillScript,
     EscalationTarget,
     PlaybookVersion,
     Unit,
     VersionState,
 )
 
-from . import alarms, alerts, paging, permissions, policy
+from . import alarms, alerts, drills, paging, permissions, policy
 from .alarms import deadline_data, task_data
 from .clock import workdays
 from .models import (
@@ -139,6 +140,7 @@ def declare_incident(
     playbook_version: PlaybookVersion | None = None,
     trigger: dict[str, Any] | None = None,
     triage: bool = False,
+    drill_script: DrillScript | None = None,
 ) -> Incident:
     """Declare an incident: its clock starts now. It pins the published playbook version for its
     kind (or the one given), whose steps become tasks and whose rules become deadlines. Optionally
@@ -150,7 +152,9 @@ def declare_incident(
     `triage` opens it on a signal that something *may* have happened (a complaint about a risk of
     injury, a journalist asking): the playbook is pinned but nothing of it runs — no task, no
     deadline, no statutory clock, no first-hour report — until the commander confirms it
-    (confirm_incident) or stands it down."""
+    (confirm_incident) or stands it down.
+
+    `drill_script` (an exercise only) copies the script's injects, which reach the war room on time."""
     if trigger is None:
         policy.DECLARE.check(by)
     now = timezone.now()
@@ -177,6 +181,7 @@ def declare_incident(
         playbook_version = playbook_services.published_for_kind(kind)
     elif playbook_version is not None and playbook_version.state != VersionState.PUBLISHED:
         errors["playbook_version"] = _("Only a published playbook version can be used.")
+    errors.update(drills.script_errors(drill_script, kind=kind, exercise=bool(exercise)))
     if errors:
         raise ValidationError(errors)
 
@@ -189,6 +194,7 @@ def declare_incident(
             location=location,
             restricted=bool(restricted),
             exercise=bool(exercise),
+            drill_script=drill_script,
             reported_by=by,
             detected_at=detected_at,
             declared_at=now,
@@ -210,8 +216,11 @@ def declare_incident(
                 "playbook": playbook,
                 **({"trigger": trigger} if trigger else {}),
                 **({"triage": True} if triage else {}),
+                **({"drill_script": {"id": drill_script.pk, "name": drill_script.name}} if drill_script else {}),
             },
         )
+        if drill_script is not None:
+            drills.start(incident, drill_script)
         if commander is not None:
             _take_command(incident, by=by, to=commander, briefing="")
         paging.incident_declared(incident, by=by)
@@ -387,6 +396,7 @@ def transition_incident(incident_id: int, *, by, name: str, note: str = "", open
         if not incident.is_open:
             alarms.stop_incident(incident)
             paging.incident_ended(incident)
+            drills.stop(incident)
         record(
             incident,
             EntryKind.TRANSITION,

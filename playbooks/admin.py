@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -20,7 +21,17 @@ from config.errors import RuleBroken
 from . import services, templating
 from .diff import diff_versions
 from .exchange import PlaybookFileError, export_version, import_text
-from .models import DeadlineRule, Playbook, PlaybookVersion, QALine, StatementTemplate, Step, VersionState
+from .models import (
+    DeadlineRule,
+    DrillInject,
+    DrillScript,
+    Playbook,
+    PlaybookVersion,
+    QALine,
+    StatementTemplate,
+    Step,
+    VersionState,
+)
 
 
 class FrozenWhenPublishedInline:
@@ -370,3 +381,21 @@ class PlaybookVersionAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
             },
         )
+
+
+class DrillInjectInline(admin.TabularInline):
+    model = DrillInject
+    fields = ["after_minutes", "title", "text"]
+    extra = 1
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
+
+
+@admin.register(DrillScript)
+class DrillScriptAdmin(admin.ModelAdmin):
+    """Drill scripts: a scenario, timed injects and the evaluation sheet; a running drill keeps the
+    injects it copied when it was declared, so editing a script changes no drill under way."""
+
+    list_display = ["name", "kind", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name"]
+    inlines = [DrillInjectInline]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -545,3 +545,89 @@ class QALine(VersionPart):
     question = bilingual("question")
 
     answer = bilingual("answer")
+
+
+# --- Drill scripts (演练脚本) ----------------------------------------------------------------------
+
+# The evaluation sheet a drill is judged by when its script gives none: the industry's rule for the
+# first hour, and the seed's own 演练评估表 for handling a complaint (LASTR: 聆听 关心 使满意 感谢 报告).
+DEFAULT_EVALUATION = "\n".join(
+    [
+        "第一时间：是否在预案目标时间内指定指挥官、发出首份声明？"
+        " / First hour: a commander and a first statement within the playbook's targets?",
+        "一个声音：对外口径是否先经批准、每个受众只有一个现行声明？"
+        " / One voice: every outward text approved first, one current statement per audience?",
+        "一个指挥：是否始终只有一位指挥官，交接有简报？ / One commander: always exactly one, every hand-over briefed?",
+        "是否采用以下解决投诉的步骤和行动：聆听、关心、使满意、感谢、报告？"
+        " / Were the steps of handling a complaint followed: listen, care, satisfy, thank, report?",
+        "是否解决投诉，令顾客满意？ / Was the complaint resolved to the customer's satisfaction?",
+        "是否以鼓励顾客再次光临的方式解决投诉？ / Was it resolved in a way that makes the customer want to come back?",
+    ]
+)
+MAX_INJECT_MINUTES = 7 * 24 * 60  # a drill longer than a week is not a drill
+
+
+class DrillScript(models.Model):
+    """A drill an admin writes to rehearse a playbook: a scenario, the timed injects (events the
+    organisers push into the war room as the drill runs) and the evaluation sheet it is judged by."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(
+        _("kind of crisis"),
+        max_length=40,
+        choices=CrisisKind.choices,
+        blank=True,
+        help_text=_("Empty: a script for a drill of any kind."),
+    )
+    scenario = models.TextField(_("scenario"), blank=True, help_text=_("What the participants are told at the start."))
+    evaluation = models.TextField(
+        _("evaluation sheet (演练评估表)"),
+        default=DEFAULT_EVALUATION,
+        help_text=_("One question per line; each is answered yes or no, with a note, in the drill's review."),
+    )
+    active = models.BooleanField(_("offered when declaring"), default=True)
+
+    class Meta:
+        verbose_name = _("drill script")
+        verbose_name_plural = _("drill scripts")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        normalise_text_fields(self)
+        super().save(*args, **kwargs)
+
+    def questions(self) -> list[str]:
+        return [line.strip() for line in self.evaluation.splitlines() if line.strip()]
+
+
+class DrillInject(models.Model):
+    script = models.ForeignKey(
+        DrillScript, on_delete=models.CASCADE, related_name="injects", verbose_name=_("drill script")
+    )
+    after_minutes = models.PositiveIntegerField(
+        _("minutes after the start"),
+        validators=[MaxValueValidator(MAX_INJECT_MINUTES)],
+        help_text=_("When it reaches the war room, in minutes after the drill is declared."),
+    )
+    title = models.CharField(
+        _("what happens"), max_length=200, help_text=_("For example: a journalist calls about casualties.")
+    )
+    text = models.TextField(_("details"), blank=True)
+
+    class Meta:
+        verbose_name = _("inject")
+        verbose_name_plural = _("injects")
+        ordering = ["after_minutes", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(after_minutes__lte=MAX_INJECT_MINUTES), name="inject_within_a_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"+{self.after_minutes} min: {self.title}"
+
+    def save(self, *args, **kwargs) -> None:
+        normalise_text_fields(self)
+        super().save(*args, **kwargs)

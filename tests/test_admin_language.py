@@ -20,6 +20,7 @@ SAME_IN_BOTH = {
     "YAML",
     "SEC",  # DingTalk's signing secrets begin so
     "Excel",
+    "Word",  # Microsoft Word, a product name (the review's download)
     "JSON",
     "API",
     "URL",

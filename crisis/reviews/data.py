@@ -48,7 +48,10 @@ def review_data(review: Review) -> dict[str, Any]:
         "key_moments": [m.as_dict() for m in key_moments(incident)],
         "deadlines": deadline_counts(incident).as_dict(),
         "pinned": pinned_decisions(incident),
-        **{name: getattr(review, name) for name in ("planned", "happened", "why", "keep", "change", "rating")},
+        **{
+            name: getattr(review, name)
+            for name in ("planned", "happened", "why", "keep", "change", "rating", "evaluation")
+        },
         "opened_at": review.opened_at,
         "signed_off_by": timeline.person(review.signed_off_by),
         "signed_off_at": review.signed_off_at,

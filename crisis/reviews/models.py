@@ -41,6 +41,9 @@ class Review(models.Model):
     keep = models.TextField(_("what to keep doing"), blank=True)
     change = models.TextField(_("what to change"), blank=True)
     rating = models.PositiveSmallIntegerField(_("how the response went (1–5)"), null=True, blank=True)
+    # A drill's evaluation sheet (演练评估表): [{"question", "met": true|false|null, "note"}], its
+    # questions copied from the drill script when the review opened (empty for a real incident).
+    evaluation = models.JSONField(_("evaluation sheet"), default=list, blank=True)
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     signed_off_by = person(_("signed off by"))
     signed_off_at = moment(_("signed off at"))

@@ -24,8 +24,18 @@ def _text(label) -> serializers.CharField:
     return serializers.CharField(label=label, required=False, allow_blank=True, max_length=TEXT_LIMIT)
 
 
+class EvaluationAnswerSerializer(serializers.Serializer):
+    met = serializers.BooleanField(allow_null=True, label=_("Done as it should be"))
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="", label=_("Note"))
+
+
+class EvaluationRowSerializer(EvaluationAnswerSerializer):
+    question = serializers.CharField()
+
+
 class ReviewEditSerializer(serializers.Serializer):
-    """PATCH: any of the texts and the rating; what is left out stays as it was."""
+    """PATCH: any of the texts and the rating, and a drill's evaluation sheet (one answer per
+    question, in order); what is left out stays as it was."""
 
     planned = _text(_("What was planned"))
     happened = _text(_("What happened"))
@@ -33,6 +43,9 @@ class ReviewEditSerializer(serializers.Serializer):
     keep = _text(_("What to keep doing"))
     change = _text(_("What to change"))
     rating = _rating(required=False, label=_("How the response went (1–5)"))
+    evaluation = serializers.ListField(
+        child=EvaluationAnswerSerializer(), required=False, max_length=100, label=_("Evaluation sheet")
+    )
 
 
 class FeedbackWriteSerializer(serializers.Serializer):
@@ -139,6 +152,7 @@ class ReviewSerializer(serializers.Serializer):
     keep = serializers.CharField(allow_blank=True)
     change = serializers.CharField(allow_blank=True)
     rating = serializers.IntegerField(allow_null=True)
+    evaluation = EvaluationRowSerializer(many=True)
     opened_at = serializers.DateTimeField()
     signed_off_by = ReviewPersonSerializer(allow_null=True)
     signed_off_at = serializers.DateTimeField(allow_null=True)

@@ -21,6 +21,7 @@ from incidents.models import Incident, Status
 from incidents.services import get_visible_incident
 from incidents.timeline import lock_incident, person, record
 from playbooks import services as playbooks
+from playbooks.models import DEFAULT_EVALUATION, DrillScript
 
 from . import alarms, policy
 from .entries import REVIEW
@@ -39,12 +40,25 @@ def _closed(incident: Incident) -> None:
         )
 
 
+def evaluation_sheet(incident: Incident) -> list[dict[str, Any]]:
+    """A drill's evaluation sheet, unanswered: its script's questions, or the default sheet."""
+    if not incident.exercise:
+        return []
+    script = incident.drill_script
+    questions = script.questions() if script is not None else DrillScript(evaluation=DEFAULT_EVALUATION).questions()
+    return [{"question": q, "met": None, "note": ""} for q in questions]
+
+
 def _open_review(incident: Incident) -> Review:
     review = Review.objects.filter(incident=incident).first()
     if review is None:
         try:
             with transaction.atomic():
-                review = Review.objects.create(incident=incident, opened_at=incident.closed_at or timezone.now())
+                review = Review.objects.create(
+                    incident=incident,
+                    opened_at=incident.closed_at or timezone.now(),
+                    evaluation=evaluation_sheet(incident),
+                )
         except IntegrityError:  # opened by someone else a moment ago
             review = Review.objects.get(incident=incident)
     return review
@@ -81,8 +95,28 @@ def edit_review(incident_id: int, *, by, **fields: Any) -> Review:
                 setattr(review, name, clean_text(fields[name], name, required=False, max_length=TEXT_LIMIT))
         if "rating" in fields:
             review.rating = fields["rating"]
+        if "evaluation" in fields:
+            review.evaluation = _answered(review, fields["evaluation"])
         review.save()
     return review
+
+
+def _answered(review: Review, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The evaluation sheet with `answers` (one per question, in order: {"met", "note"})."""
+    if not review.evaluation:
+        raise ValidationError({"evaluation": _("Only the review of a drill has an evaluation sheet.")})
+    if len(answers) != len(review.evaluation):
+        raise ValidationError(
+            {"evaluation": _("Answer each of the %(count)s questions, in order.") % {"count": len(review.evaluation)}}
+        )
+    return [
+        {
+            "question": row["question"],
+            "met": answer.get("met"),
+            "note": clean_text(answer.get("note", ""), "note", required=False, max_length=2000),
+        }
+        for row, answer in zip(review.evaluation, answers, strict=True)
+    ]
 
 
 def sign_off(incident_id: int, *, by) -> Review:

@@ -41,6 +41,7 @@ EVENT_KINDS: dict[str, str] = {
     "role_assigned": Kind.ASSIGNMENTS,
     "task_assigned": Kind.ASSIGNMENTS,
     "complaint_escalated": Kind.ASSIGNMENTS,
+    "drill_inject": Kind.ASSIGNMENTS,
     "statement_approved": Kind.OUTCOMES,
     "statement_rejected": Kind.OUTCOMES,
     "statement_published": Kind.OUTCOMES,

@@ -7,6 +7,7 @@ from django.utils import timezone
 from crisis.demo import DEMO_PASSWORD, load_demo_users
 from crisis.voice.models import CompanyProfile
 from incidents.oncall.models import DutyPosition, DutyRotation, HandoverPeriod
+from playbooks.models import DrillScript
 
 # A made-up company for the demo, so that statements drafted from templates name someone; its name
 # says it is a demo. A real installation fills in its own profile in the admin.
@@ -20,7 +21,10 @@ DEMO_COMPANY = {
 
 
 class Command(BaseCommand):
-    help = "Create or refresh the demo users (idempotent), and a demo company profile if there is none."
+    help = (
+        "Create or refresh the demo users (idempotent), and a demo company profile, duty roster and drill "
+        "script if there are none."
+    )
 
     def handle(self, *args, **options):
         names = load_demo_users()
@@ -28,6 +32,8 @@ class Command(BaseCommand):
             CompanyProfile.objects.create(**DEMO_COMPANY)
         if not DutyRotation.objects.exists():
             load_demo_roster()
+        if not DrillScript.objects.exists():
+            load_demo_drill()
         self.stdout.write(f"Demo users ready ({DEMO_PASSWORD}): {', '.join(names)}")
 
 
@@ -44,3 +50,22 @@ def load_demo_roster() -> None:
             name=name, position=position, period=HandoverPeriod.DAILY, handover_time=time(9, 0), starts_on=since
         )
         rotation.members.create(user=users.get(username=username), order=0)
+
+
+# A tabletop drill of the site-safety playbook: what the organisers push into the war room, when.
+DEMO_INJECTS = [
+    (5, "现场报告：一名工人被困脚手架下 / Site: a worker is trapped under the scaffold", ""),
+    (15, "《都市报》记者来电询问伤亡人数 / A newspaper calls about casualties", "记者要求15分钟内回复。"),
+    (30, "业主群流传现场视频 / A video of the site circulates in the owners' group", ""),
+    (45, "区应急管理局来电核实情况 / The district emergency bureau calls to verify", ""),
+]
+
+
+def load_demo_drill() -> None:
+    script = DrillScript.objects.create(
+        name="脚手架坍塌桌面推演 / Scaffold collapse tabletop drill (demo)",
+        kind="site_safety",
+        scenario="上午10点，3号楼外脚手架局部坍塌，现场情况不明。 / 10:00, part of Block 3's scaffold collapses.",
+    )
+    for minutes, title, text in DEMO_INJECTS:
+        script.injects.create(after_minutes=minutes, title=title, text=text)

@@ -64,16 +64,26 @@ def _pct(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(100 * part / whole, 1)
 
 
-def _minutes_to_first(queryset: QuerySet, field: str) -> list[float]:
+def _minutes_to_first(queryset: QuerySet, field: str, among: dict[str, Q] | None = None) -> dict[str, list[float]]:
     """Per incident, the minutes from its detection to the earliest `field` among the rows of
     `queryset` — one grouped query whose database subtracts, so only one number per incident
-    crosses to Python."""
+    crosses to Python. With `among` ({name: condition}), one such list per condition, still in one
+    pass over the rows."""
+    among = among or {"all": Q()}
     took = (
         queryset.values("incident_id", "incident__detected_at")
-        .annotate(took=ExpressionWrapper(Min(field) - F("incident__detected_at"), output_field=DurationField()))
-        .values_list("took", flat=True)
+        .annotate(
+            **{
+                name: ExpressionWrapper(
+                    Min(field, filter=condition) - F("incident__detected_at"), output_field=DurationField()
+                )
+                for name, condition in among.items()
+            }
+        )
+        .values_list(*among)
     )
-    return [t.total_seconds() / 60 for t in took if t is not None]
+    rows = list(took)
+    return {name: [row[i].total_seconds() / 60 for row in rows if row[i] is not None] for i, name in enumerate(among)}
 
 
 def incidents_in(period: Period, *, kind: str = "", severity: int | None = None) -> QuerySet[Incident]:
@@ -91,20 +101,22 @@ def incident_metrics(period: Period, *, kind: str = "", severity: int | None = N
     moments = {
         "time_to_commander_min": _minutes_to_first(
             RoleAssignment.objects.filter(incident__in=ids, role=Role.COMMANDER), "started_at"
-        ),
+        )["all"],
         "time_to_first_statement_min": _minutes_to_first(
             Statement.objects.filter(incident__in=ids, published_at__isnull=False), "published_at"
-        ),
+        )["all"],
         "time_to_authority_report_min": _minutes_to_first(
             Deadline.objects.filter(
                 incident__in=ids, audience=Audience.REGULATOR, nature=DeadlineNature.DUTY, state=DeadlineState.MET
             ),
             "met_at",
-        ),
+        )["all"],
     }
-    reached = TimelineEntry.objects.filter(incident__in=ids, kind=EntryKind.TRANSITION)
-    moments["time_to_contain_min"] = _minutes_to_first(reached.filter(data__to=Status.CONTAINED), "at")
-    moments["time_to_resolve_min"] = _minutes_to_first(reached.filter(data__to=Status.RESOLVED), "at")
+    # Containment and resolution in one pass over the status changes.
+    contained, resolved = Q(data__to=Status.CONTAINED), Q(data__to=Status.RESOLVED)
+    reached = TimelineEntry.objects.filter(contained | resolved, incident__in=ids, kind=EntryKind.TRANSITION)
+    firsts = _minutes_to_first(reached, "at", {"contain": contained, "resolve": resolved})
+    moments["time_to_contain_min"], moments["time_to_resolve_min"] = firsts["contain"], firsts["resolve"]
     duties = Deadline.objects.filter(incident__in=ids, nature=DeadlineNature.DUTY).aggregate(
         on_time=Count("pk", filter=Q(state=DeadlineState.MET, breached_at__isnull=True, met_at__lte=F("due_at"))),
         came_due=Count("pk", filter=Q(state__in=[DeadlineState.MET, DeadlineState.BREACHED])),
@@ -126,12 +138,21 @@ def complaint_metrics(period: Period) -> dict[str, Any]:
     chosen = Complaint.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
     ids = chosen.values("pk")
 
+    # Both time limits, met in time and decided, in one pass over the limits.
+    met_in_time = Q(state=ComplaintDeadlineState.MET, met_at__lte=F("due_at"))
+    decided = Q(state__in=[ComplaintDeadlineState.MET, ComplaintDeadlineState.BREACHED])
+    limits = ComplaintDeadline.objects.filter(
+        complaint__in=ids, kind__in=[ComplaintDeadlineKind.ACKNOWLEDGE, ComplaintDeadlineKind.RESOLVE]
+    ).aggregate(
+        **{
+            f"{kind}_{name}": Count("pk", filter=condition & Q(kind=kind))
+            for kind in (ComplaintDeadlineKind.ACKNOWLEDGE, ComplaintDeadlineKind.RESOLVE)
+            for name, condition in (("met", met_in_time), ("decided", decided))
+        }
+    )
+
     def in_time(kind: str) -> float | None:
-        limits = ComplaintDeadline.objects.filter(complaint__in=ids, kind=kind).aggregate(
-            met=Count("pk", filter=Q(state=ComplaintDeadlineState.MET, met_at__lte=F("due_at"))),
-            decided=Count("pk", filter=Q(state__in=[ComplaintDeadlineState.MET, ComplaintDeadlineState.BREACHED])),
-        )
-        return _pct(limits["met"], limits["decided"])
+        return _pct(limits[f"{kind}_met"], limits[f"{kind}_decided"])
 
     # Everything counted per value of a closed list, in one pass over the period's complaints.
     known = {

@@ -9,6 +9,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -141,3 +142,29 @@ def test_a_refused_download_is_told_in_json(api, commander):
     answer = api.as_user(commander).get("/api/metrics/incidents/?format=csv")
     assert answer.status_code == 403 and answer["Content-Type"].startswith("application/json")
     assert "Only admins and executives" in answer.json()["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_page_computes_its_halves_side_by_side_with_the_same_figures():
+    from crisis import statistics_views
+    from tests.factories import commander_user, exec_user
+
+    commander = commander_user(username="cmd-side")
+    for minutes in (4, 9):
+        declared(commander, minutes_to_commander=minutes)
+    handler = handler_user(username="handler-side")
+    no_rules()
+    for channel in ("hotline", "wechat", "hotline"):
+        log(handler, channel=channel)
+    threads = []
+    original = statistics_views._in_own_connection
+    statistics_views._in_own_connection = lambda compute: threads.append(1) or original(compute)
+    try:
+        client = Client()
+        client.force_login(exec_user(username="exec-side"))
+        page = client.get("/statistics/").content.decode()
+    finally:
+        statistics_views._in_own_connection = original
+    assert threads == [1]  # the complaint half ran on the other thread
+    assert 'id="incident-count">2<' in page
+    assert "<strong>3</strong> complaints" in page

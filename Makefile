@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint format messages bench-timers bench-fanout bench-intake bench-paging bench-metrics clean
+.PHONY: run test lint format messages bench-timers bench-fanout bench-intake bench-paging bench-metrics bench-public clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench-intake: $(STAMP)
 bench-paging: $(STAMP)
 	@$(BENCH_DB) $(PY) manage.py check_lineage && $(BENCH_DB) $(PY) manage.py migrate -v0
 	@$(BENCH_DB) $(PY) manage.py bench_paging $(ARGS)
+
+bench-public: $(STAMP)
+	@$(BENCH_DB) $(PY) manage.py check_lineage && $(BENCH_DB) $(PY) manage.py migrate -v0
+	@$(BENCH_DB) $(PY) manage.py bench_public $(ARGS)
 
 bench-metrics: $(STAMP)
 	@$(BENCH_DB) $(PY) manage.py check_lineage && $(BENCH_DB) $(PY) manage.py migrate -v0

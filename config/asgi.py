@@ -11,6 +11,9 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402 - Django must be set up first
 
+from crisis.public import PublicFastPath  # noqa: E402
 from crisis.routing import websocket_application  # noqa: E402 - origin and auth checks live there
 
-application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
+# The public page's answers already rendered for the current stamp go out from the event loop; the
+# rest of HTTP is Django's (crisis/public.py says why).
+application = ProtocolTypeRouter({"http": PublicFastPath(django_asgi_app), "websocket": websocket_application})

@@ -298,6 +298,10 @@ CRISIS_CHECK_TIMELINE_PAYLOADS = env_bool("CRISIS_CHECK_TIMELINE_PAYLOADS", DEBU
 CRISIS_TIMER_HORIZON_SECONDS = int(os.environ.get("CRISIS_TIMER_HORIZON_SECONDS", "300"))
 # The sweep handles any alarm whose time has come and that nothing handled: this is the longest a
 # lost worker or a purged queue can delay a reminder or a breach.
+# The public information page (/public/): requests per address per window ("N/s", "N/m" or "N/h"), and
+# how long a shared cache (a CDN) may keep an answer before revalidating it with the ETag.
+CRISIS_PUBLIC_RATE = os.environ.get("CRISIS_PUBLIC_RATE", "300/m")
+CRISIS_PUBLIC_MAX_AGE = int(os.environ.get("CRISIS_PUBLIC_MAX_AGE", "5"))
 CRISIS_SWEEP_SECONDS = float(os.environ.get("CRISIS_SWEEP_SECONDS", "0.5"))
 CRISIS_TASK_REMINDER_MINUTES = int(os.environ.get("CRISIS_TASK_REMINDER_MINUTES", "5"))
 # How long a page waits for an acknowledgement before the next rung is paged, per severity, where

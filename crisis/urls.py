@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import complaint_views, review_documents, review_views, statistics_views, views, voice_views, warroom
+from . import complaint_views, public, review_documents, review_views, statistics_views, views, voice_views, warroom
 
 app_name = "crisis"
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("me/notifications/", views.my_notifications, name="notifications"),
     path("me/actions/", review_views.my_actions, name="my-actions"),
     path("search/", views.search_page, name="search"),
+    path("public/", public.public_page, name="public"),
+    path("public/statements.json", public.public_json, name="public-json"),
+    path("public/feed.atom", public.public_feed, name="public-feed"),
     path("statistics/", statistics_views.statistics_page, name="statistics"),
     path("statistics/reports/", statistics_views.reports_page, name="reports"),
     path("statistics/reports/<int:pk>/", statistics_views.report_page, name="report"),

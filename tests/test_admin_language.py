@@ -22,6 +22,7 @@ SAME_IN_BOTH = {
     "Excel",
     "Word",  # Microsoft Word, a product name (the review's download)
     "JSON",
+    "Atom",  # the feed format (the public page's subscription link)
     "API",
     "URL",
     "SMS",

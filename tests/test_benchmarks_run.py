@@ -27,6 +27,7 @@ COMMANDS = {
     "bench_intake": ["--complaints", "30", "--concurrency", "4", "--workers", "1", "--projects", "5"],
     "bench_paging": ["--declarations", "10", "--rate", "10"],
     "bench_metrics": ["--incidents", "30", "--complaints", "100", "--requests", "3"],
+    "bench_public": ["--clients", "4", "--seconds", "3", "--workers", "1", "--processes", "1"],
 }  # fmt: skip
 
 
@@ -42,3 +43,5 @@ def test_the_benchmark_runs_and_prints_its_figures(command, tmp_path):
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures.get("lost", 0) == 0 and figures.get("errors", 0) == 0, figures
+    if command == "bench_public":  # every client saw the statement published during the run
+        assert figures["visible_after_s"] is not None, figures

@@ -96,6 +96,7 @@ def pages():
         "/me/notifications/",
         f"/incidents/{incident.pk}/transition/close/",
         "/search/?q=%E8%84%9A%E6%89%8B%E6%9E%B6",  # 脚手架
+        "/public/",
     ]
 
 
@@ -263,5 +264,39 @@ def test_the_statistics_page_fits_a_phone_and_a_desk(browser, asgi_servers, page
         found += problems_on(page, "/statistics/", phone=viewport["width"] == 390, chinese=locale == "zh-CN")
         if viewport["width"] == 1440:
             shoot(page, f"statistics-{'zh' if locale == 'zh-CN' else 'en'}")
+        page.goto(f"{a.url}/statistics/reports/")
+        found += problems_on(page, "/statistics/reports/", phone=viewport["width"] == 390, chinese=locale == "zh-CN")
         page.context.close()
+    assert found == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_public_page_fits_a_phone_and_a_desk_for_someone_not_signed_in(browser, asgi_servers, locale):
+    from crisis import public
+    from tests.crisis.voice_helpers import incident_with_playbook, published
+
+    a, _ = asgi_servers
+    commander, pr = factories.commander_user(username="zhangwei"), factories.pr_user(username="wangfang")
+    incident = incident_with_playbook(commander, title="3号楼脚手架局部坍塌")
+    published(
+        incident, pr, commander, title="关于3号楼脚手架局部坍塌的情况说明", body="今日10时许，3号楼外脚手架局部坍塌。"
+    )
+    published(
+        incident,
+        pr,
+        commander,
+        title="关于3号楼脚手架局部坍塌的情况通报（续）",
+        body="两名受伤工人已送医，无生命危险。",
+    )
+    public.cache.forget()
+    found = []
+    for viewport in VIEWPORTS:
+        context = browser.new_context(locale=locale, viewport=viewport)
+        page = context.new_page()
+        page.goto(f"{a.url}/public/")
+        assert "情况通报（续）" in page.content()  # not sent to sign in
+        found += problems_on(page, "/public/", phone=viewport["width"] == 390, chinese=locale == "zh-CN")
+        if locale == "zh-CN":
+            shoot(page, "public-phone" if viewport["width"] == 390 else "public-zh")
+        context.close()
     assert found == []

@@ -31,6 +31,7 @@ from django.db import connections
 from config.numbers import percentile
 from config.processes import asgi_server, child_env, wait_for
 from config.redis_runtime import free_port, redis_answers
+from crisis import roles
 from crisis.voice import services as voice
 from incidents import services as incidents
 from incidents.models import Incident
@@ -132,8 +133,6 @@ class Command(BaseCommand):
     @staticmethod
     def _user():
         from django.contrib.auth import get_user_model
-
-        from crisis import roles
 
         user, _ = get_user_model().objects.get_or_create(username="bench-public", defaults={"is_superuser": True})
         roles.sync_groups()

@@ -11,6 +11,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("playbooks.urls_api")),
     path("", include("incidents.oncall.urls_api")),
+    path("", include("incidents.contacts.urls_api")),
     path("", include("incidents.urls_api")),
     path("", include("incidents.complaints.urls_api")),
     path("", include("crisis.voice.urls_api")),

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "incidents.clock",
     "incidents.notify",
     "incidents.oncall",
+    "incidents.contacts",
     "incidents",
     "incidents.complaints",
     "crisis.voice",

@@ -50,6 +50,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
                 ("oncall", "dutyrotation"),
                 ("oncall", "dutyrotationmember"),
                 ("oncall", "dutyoverride"),
+                ("contacts", "contact"),
                 ("incidents", "escalationpolicy"),
             )
             for action in ("add", "change", "delete", "view")

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from incidents import permissions, policy, services, timeline
 from incidents.alarms import FIRST_HOUR_AFTER
+from incidents.contacts.models import Contact
 from incidents.models import Deadline, Incident, ReportChannel, RoleAssignment, Task, TaskState, TimelineEntry
 from incidents.notify import delivery as notify
 from playbooks.models import Audience, DeadlineNature, Phase
@@ -145,6 +146,16 @@ def pins_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     }
 
 
+def contacts_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    """Who to call for the incident's project (its location), the project's own first, then those
+    serving every project."""
+    found = list(Contact.objects.filter(active=True).for_project(incident.location.strip())[: CONTACTS_SHOWN + 1])
+    return {"contacts": found[:CONTACTS_SHOWN], "contacts_more": len(found) > CONTACTS_SHOWN}
+
+
+CONTACTS_SHOWN = 12
+
+
 PANEL_CONTEXT: dict[str, Callable[[HttpRequest, Incident], dict[str, Any]]] = {
     "header": header_context,
     "deadlines": deadlines_context,
@@ -153,6 +164,7 @@ PANEL_CONTEXT: dict[str, Callable[[HttpRequest, Incident], dict[str, Any]]] = {
     "voice": voice_context,
     "complaints": complaints_panel_context,
     "pins": pins_context,
+    "contacts": contacts_context,
 }
 
 

@@ -30,7 +30,7 @@ def test_migrations_are_in_step_with_the_models():
 LAYERS = [
     ("playbooks",),
     ("incidents.clock", "incidents.notify"),
-    ("incidents.oncall",),
+    ("incidents.oncall", "incidents.contacts"),
     ("incidents",),
     ("incidents.complaints",),
     ("crisis.voice",),

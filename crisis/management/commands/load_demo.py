@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from crisis.demo import DEMO_PASSWORD, load_demo_users
 from crisis.voice.models import CompanyProfile
+from incidents.contacts.exchange import import_csv
+from incidents.contacts.models import Contact
 from incidents.oncall.models import DutyPosition, DutyRotation, HandoverPeriod
 from playbooks.models import DrillScript
 
@@ -34,6 +36,8 @@ class Command(BaseCommand):
             load_demo_roster()
         if not DrillScript.objects.exists():
             load_demo_drill()
+        if not Contact.objects.exists():
+            import_csv(DEMO_CONTACTS.encode())
         self.stdout.write(f"Demo users ready ({DEMO_PASSWORD}): {', '.join(names)}")
 
 
@@ -69,3 +73,19 @@ def load_demo_drill() -> None:
     )
     for minutes, title, text in DEMO_INJECTS:
         script.injects.create(after_minutes=minutes, title=title, text=text)
+
+
+# A made-up directory (the numbers are the national short numbers or obviously fake).
+DEMO_CONTACTS = """kind,organisation,person,phone,project,jurisdiction,notes
+emergency_management,示例区应急管理局（演示）,值班室,0000-0000001,,示例区,生产安全事故1小时内报告
+housing_construction,示例区住房和城乡建设局（演示）,质安站,0000-0000002,,示例区,
+market_regulation,示例区市场监督管理局（演示）,特种设备科,0000-0000003,,示例区,
+police,公安,,110,,,
+fire,消防救援,,119,,,
+ambulance,急救中心,,120,,,
+hospital,示例市第一人民医院（演示）,急诊科,0000-0000004,阳光花园,,距工地约3公里
+general_contractor,示例建工集团（演示）,项目经理,0000-0000005,阳光花园,,
+supervisor,示例监理公司（演示）,总监,0000-0000006,阳光花园,,
+insurer,示例保险公司（演示）,理赔,0000-0000007,,,工程一切险
+media,示例都市报（演示）,新闻热线,0000-0000008,,,
+"""

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "incidents",
     "incidents.complaints",
     "crisis.voice",
+    "crisis.authority",
     "crisis.reviews",
     "crisis",
 ]
@@ -244,6 +245,9 @@ SPECTACULAR_SETTINGS = {
         "NotificationChannelEnum": "incidents.notify.models.Channel",
         "ReportChannelEnum": "incidents.models.ReportChannel",
         "DeadlineNatureEnum": "playbooks.models.DeadlineNature",
+        "AuthorityReportKindEnum": "crisis.authority.models.ReportKind",
+        "AuthorityReportStateEnum": "crisis.authority.models.ReportState",
+        "ContactKindEnum": "incidents.contacts.models.ContactKind",
     },
 }
 

@@ -1,6 +1,17 @@
 from django.urls import path
 
-from . import complaint_views, public, review_documents, review_views, statistics_views, views, voice_views, warroom
+from . import (
+    authority_views,
+    complaint_views,
+    public,
+    report_documents,
+    review_documents,
+    review_views,
+    statistics_views,
+    views,
+    voice_views,
+    warroom,
+)
 
 app_name = "crisis"
 
@@ -23,6 +34,25 @@ urlpatterns = [
     path("incidents/<int:pk>/review/", review_views.review_page, name="review"),
     path("incidents/<int:pk>/review.pdf", review_documents.review_download, {"fmt": "pdf"}, name="review-pdf"),
     path("incidents/<int:pk>/review.docx", review_documents.review_download, {"fmt": "docx"}, name="review-docx"),
+    path("incidents/<int:pk>/authority-reports/", authority_views.reports_page, name="authority-reports"),
+    path("incidents/<int:pk>/authority-reports/write/", authority_views.reports_write, name="authority-reports-write"),
+    path(
+        "incidents/<int:pk>/authority-reports/<int:report_id>/submit/",
+        authority_views.reports_submit,
+        name="authority-report-submit",
+    ),
+    path(
+        "incidents/<int:pk>/authority-reports/<int:report_id>.pdf",
+        report_documents.report_download,
+        {"fmt": "pdf"},
+        name="authority-report-pdf",
+    ),
+    path(
+        "incidents/<int:pk>/authority-reports/<int:report_id>.docx",
+        report_documents.report_download,
+        {"fmt": "docx"},
+        name="authority-report-docx",
+    ),
     path("incidents/<int:pk>/review/write/", review_views.review_write, name="review-write"),
     path("incidents/<int:pk>/review/evaluation/", review_views.review_evaluation, name="review-evaluation"),
     path("incidents/<int:pk>/review/sign-off/", review_views.review_sign_off, name="review-sign-off"),

@@ -702,6 +702,11 @@ def _report(
     return {"met_channel": channel, "met_authority": authority, "met_received_by": received_by}
 
 
+def check_report_channel(channel: str, authority: Any, received_by: Any, reported_at: datetime | None) -> None:
+    """The same checks as a report that meets a deadline, for one that meets none (a follow-up)."""
+    _report(channel, authority, received_by, reported_at, now=timezone.now())
+
+
 def meet_deadline(
     deadline_id: int,
     *,

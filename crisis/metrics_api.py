@@ -45,6 +45,20 @@ def rows(figures: dict[str, Any]) -> list[tuple[str, Any]]:
     return flat
 
 
+def workbook(sheets: list[tuple[str, dict[str, Any]]]) -> bytes:
+    """Figures as a spreadsheet: one sheet per (title, figures), one row per figure."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, figures in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append([_("figure"), _("value")])
+        for row in rows(figures):
+            sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 class XLSXRenderer(BaseRenderer):
     media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     format = "xlsx"
@@ -52,15 +66,7 @@ class XLSXRenderer(BaseRenderer):
     render_style = "binary"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        book = Workbook()
-        sheet = book.active
-        sheet.title = "metrics"
-        sheet.append([_("figure"), _("value")])
-        for row in rows(data):
-            sheet.append(list(row))
-        out = io.BytesIO()
-        book.save(out)
-        return out.getvalue()
+        return workbook([("metrics", data)])
 
 
 class CSVRenderer(BaseRenderer):

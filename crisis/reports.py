@@ -9,7 +9,6 @@ restart or a retried task make nothing twice), and a beat that was down catches 
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,14 +17,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
 
 from config.errors import RuleBroken
 from incidents.notify import delivery as notify
 from incidents.notify import texts
 
 from .metrics import Period, complaint_metrics, incident_metrics
-from .metrics_api import SEE_STATISTICS, rows
+from .metrics_api import SEE_STATISTICS
+from .metrics_api import workbook as figures_workbook
 from .models import PeriodicReport, ReportPeriod
 
 TOPIC = "crisis.report"
@@ -105,16 +104,7 @@ def report_data(report: PeriodicReport) -> dict[str, Any]:
 def workbook(report: PeriodicReport) -> bytes:
     """The report as a spreadsheet: one sheet of incident figures, one of complaint figures (each
     names its period in its first rows, as the API's downloads do)."""
-    book = Workbook()
-    book.remove(book.active)
-    for title, figures in ((_("Incidents"), report.incidents), (_("Complaints"), report.complaints)):
-        sheet = book.create_sheet(title)
-        sheet.append([_("figure"), _("value")])
-        for row in rows(figures):
-            sheet.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return figures_workbook([(_("Incidents"), report.incidents), (_("Complaints"), report.complaints)])
 
 
 def file_name(report: PeriodicReport) -> str:

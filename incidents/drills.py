@@ -15,13 +15,14 @@ from django.utils.translation import gettext_lazy
 
 from playbooks.models import DrillScript
 
+from .alarms import lock_owner_incident
 from .clock import alarms as clock
 from .clock.models import Alarm
-from .clock.registry import Busy, Gone, OwnerType
+from .clock.registry import OwnerType
 from .models import Incident, Inject
 from .notify import delivery as notify
 from .notify import texts
-from .timeline import lock_incident, record
+from .timeline import record
 
 OWNER = "incidents.inject"
 TOPIC = "incident"
@@ -67,11 +68,7 @@ def stop(incident: Incident) -> None:
 
 
 def _lock(inject_id: int, skip_locked: bool) -> Inject:
-    incident_id = Inject.objects.filter(pk=inject_id).values_list("incident_id", flat=True).first()
-    if incident_id is None:
-        raise Gone
-    if lock_incident(incident_id, skip_locked=skip_locked) is None:
-        raise Busy
+    lock_owner_incident(Inject.objects.filter(pk=inject_id).values_list("incident_id", flat=True).first(), skip_locked)
     return Inject.objects.select_related("incident__commander").get(pk=inject_id)
 
 

@@ -11,12 +11,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from incidents.alarms import lock_owner_incident
 from incidents.clock import alarms as clock
 from incidents.clock.models import Alarm, AlarmKind
-from incidents.clock.registry import Busy, Gone, OwnerType
+from incidents.clock.registry import OwnerType
 from incidents.notify import delivery as notify
 from incidents.notify import texts
-from incidents.timeline import lock_incident
 
 from .models import ActionState, ReviewAction
 from .policy import last_commander
@@ -34,11 +34,9 @@ def plan(action: ReviewAction) -> None:
 
 
 def _lock(action_id: int, skip_locked: bool) -> ReviewAction:
-    incident_id = ReviewAction.objects.filter(pk=action_id).values_list("review__incident_id", flat=True).first()
-    if incident_id is None:
-        raise Gone
-    if lock_incident(incident_id, skip_locked=skip_locked) is None:
-        raise Busy
+    lock_owner_incident(
+        ReviewAction.objects.filter(pk=action_id).values_list("review__incident_id", flat=True).first(), skip_locked
+    )
     return ReviewAction.objects.select_related("owner", "review__incident").get(pk=action_id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -39,8 +40,18 @@ class ReportSerializer(serializers.ModelSerializer):
 class ReportWriteSerializer(serializers.ModelSerializer):
     """Any of the report's fields; a draft may be incomplete, a submission may not."""
 
-    kind = serializers.ChoiceField(choices=ReportKind.choices, required=False)
-    occurred_at = MomentField(required=False, allow_null=True)
+    kind = serializers.ChoiceField(
+        choices=ReportKind.choices,
+        required=False,
+        label=_("Kind of report"),
+        help_text=_("Empty: a flash report first, follow-ups after."),
+    )
+    occurred_at = MomentField(
+        required=False,
+        allow_null=True,
+        label=_("When it happened (to the minute)"),
+        help_text=_("Pre-filled with the detection time; correct it when the accident happened earlier."),
+    )
 
     class Meta:
         model = AuthorityReport

@@ -97,6 +97,7 @@ def pages():
         f"/incidents/{incident.pk}/transition/close/",
         "/search/?q=%E8%84%9A%E6%89%8B%E6%9E%B6",  # 脚手架
         "/public/",
+        f"/incidents/{incident.pk}/authority-reports/",
     ]
 
 

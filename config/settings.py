@@ -186,7 +186,7 @@ CELERY_RESULT_BACKEND = None
 # (e-mail, webhooks) on their own, served by their own worker, so a slow receiver never delays an alarm.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "crisis")
 CELERY_DELIVERY_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-deliveries"
-CELERY_TASK_ROUTES = {"notify.*": {"queue": CELERY_DELIVERY_QUEUE}}
+CELERY_TASK_ROUTES = {"notify.*": {"queue": CELERY_DELIVERY_QUEUE}, "outreach.*": {"queue": CELERY_DELIVERY_QUEUE}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -362,6 +362,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Weekly and monthly summaries: made within the hour after a week or month ends (and caught up
     # after downtime); the database keeps it to one report per period however often this runs.
+    "sweep-customer-messages": {
+        "task": "outreach.sweep_customer_messages",
+        "schedule": 60.0,
+        "options": {"expires": 120},
+    },
     "make-due-reports": {
         "task": "reports.make_due_reports",
         "schedule": 3600.0,

@@ -51,6 +51,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
                 ("oncall", "dutyrotationmember"),
                 ("oncall", "dutyoverride"),
                 ("contacts", "contact"),
+                ("voice", "customeroptout"),
                 ("incidents", "escalationpolicy"),
             )
             for action in ("add", "change", "delete", "view")

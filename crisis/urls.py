@@ -81,6 +81,11 @@ urlpatterns = [
     # One voice: statements and Q&A lines (crisis/voice_views.py).
     path("incidents/<int:pk>/voice/", voice_views.voice_page, name="voice"),
     path("incidents/<int:pk>/statements/new/", voice_views.statement_new, name="statement-new"),
+    path(
+        "incidents/<int:pk>/statements/<int:sid>/send-to-customers/",
+        voice_views.statement_send_to_customers,
+        name="statement-send-to-customers",
+    ),
     path("incidents/<int:pk>/statements/<int:sid>/", voice_views.statement_detail, name="statement"),
     path(
         "incidents/<int:pk>/statements/<int:sid>/<slug:action>/",

@@ -24,7 +24,7 @@ from playbooks.models import StatementTemplate
 
 from .service_calls import call_service, errors_as_messages, submit
 from .views import _incident_or_404
-from .voice import entries, services
+from .voice import entries, outreach, services
 from .voice.models import QALine, QALineState, Statement, StatementState
 from .voice.textdiff import diff_against
 from .voice_forms import (
@@ -178,9 +178,32 @@ def _statement_page(
             "log": log,
             "edit_form": edit_form
             or EditForm(initial={"title": statement.title, "body": statement.body, "version": statement.version}),
+            **_customers_context(user, incident, statement),
         },
         status=status,
     )
+
+
+def _customers_context(user, incident: Incident, statement: Statement) -> dict[str, Any]:
+    """A published statement for customers can go to them by SMS (not in a drill)."""
+    if statement.audience != "customers" or statement.state != StatementState.PUBLISHED:
+        return {}
+    return {
+        "customer_counts": outreach.counts(statement),
+        "may_send_to_customers": not incident.exercise and outreach.SEND_TO_CUSTOMERS(user, incident),
+    }
+
+
+@require_POST
+def statement_send_to_customers(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
+    _statement_or_404(request, pk, sid)
+    sent = call_service(request, None, lambda: outreach.send_to_customers(sid, by=request.user))
+    if sent is not None:
+        messages.success(
+            request,
+            _("Queued for %(queued)s customers (%(opted_out)s opted out); each gets it once.") % sent,
+        )
+    return redirect("crisis:statement", pk=pk, sid=sid)
 
 
 def statement_detail(request: HttpRequest, pk: int, sid: int) -> HttpResponse:

@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from config.admin_base import ReadOnlyAdminMixin, StaffMayLookMixin
 
-from .models import CompanyProfile, QALine, Statement, StatementRevision
+from .models import CompanyProfile, CustomerMessage, CustomerOptOut, QALine, Statement, StatementRevision
 
 
 class RevisionInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -41,3 +41,22 @@ class CompanyProfileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not CompanyProfile.objects.exists()
+
+
+@admin.register(CustomerMessage)
+class CustomerMessageAdmin(StaffMayLookMixin, admin.ModelAdmin):
+    """Sent from the statement page; the admin looks (one row per statement and customer)."""
+
+    list_display = ["statement", "phone", "state", "attempts", "sent_at"]
+    list_filter = ["state"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(CustomerOptOut)
+class CustomerOptOutAdmin(admin.ModelAdmin):
+    """Numbers never sent to again: from 退订 replies, or added here when a customer asks otherwise."""
+
+    list_display = ["phone_key", "at", "source"]
+    search_fields = ["phone_key"]

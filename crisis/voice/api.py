@@ -19,7 +19,7 @@ from config import query
 from incidents.services import get_visible_incident
 from playbooks.models import Audience
 
-from . import services
+from . import outreach, services
 from .models import QALine, QALineState, Statement, StatementState
 from .serializers import (
     CommentSerializer,
@@ -344,3 +344,54 @@ class QALineRevise(_LineStep):
     def post(self, request: Request, pk: int) -> Response:
         """Draft a revision of a line in force; the line stays in force until the revision is approved."""
         return self.step(request, pk, code=201)
+
+
+# --- Customer messages -------------------------------------------------------------------------------
+
+CUSTOMER_COUNTS = inline_serializer(
+    "CustomerMessageCounts",
+    {"pending": serializers.IntegerField(), "sent": serializers.IntegerField(), "failed": serializers.IntegerField()},
+)
+
+
+class StatementSendToCustomers(APIView):
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "CustomerSending",
+            {
+                "queued": serializers.IntegerField(),
+                "opted_out": serializers.IntegerField(),
+                "customers": serializers.IntegerField(),
+            },
+        ),
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Send the published customers' statement by SMS to the incident's customers: once each."""
+        return Response(outreach.send_to_customers(pk, by=request.user))
+
+
+class StatementCustomerMessages(APIView):
+    @extend_schema(responses=CUSTOMER_COUNTS)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(outreach.counts(services.get_visible_statement(pk, request.user)))
+
+
+class SmsReply(APIView):
+    """The SMS gateway tells of a customer's reply; 退订 / T opts the number out. Signed by the
+    gateway with the shared key (no user signs in here)."""
+
+    authentication_classes: ClassVar[list] = []
+    permission_classes: ClassVar[list] = []
+
+    @extend_schema(
+        request=inline_serializer("SmsReplyIn", {"phone": serializers.CharField(), "text": serializers.CharField()}),
+        responses=inline_serializer("SmsReplyOut", {"opted_out": serializers.BooleanField()}),
+    )
+    def post(self, request: Request) -> Response:
+        if not outreach.signature_ok(
+            request.headers.get("X-Crisis-Timestamp", ""), request.headers.get("X-Crisis-Signature", ""), request.body
+        ):
+            return Response({"detail": _("The signature does not match.")}, status=status.HTTP_403_FORBIDDEN)
+        data = request.data if isinstance(request.data, dict) else {}
+        return Response({"opted_out": outreach.record_reply(data.get("phone"), data.get("text"))})

@@ -29,6 +29,7 @@ class StatementEntry(TypedDict):
     supersedes: NotRequired[int | None]  # published: the statement it replaced
     superseded_by: NotRequired[int]  # superseded
     was: NotRequired[str]  # withdrawn: the state it was in
+    recipients: NotRequired[int]  # sent_to_customers: how many messages were queued
 
 
 class QALineEntry(TypedDict):
@@ -62,6 +63,10 @@ def describe_statement(d: dict[str, Any], text: str) -> str:
         return _("Statement to %(audience)s approved by the commander, awaiting the second review: “%(title)s”") % (
             values
         )
+    if action == "sent_to_customers":
+        return _("Statement to customers sent by SMS to %(n)s customers: “%(title)s”") % {
+            "n": d.get("recipients", 0), "title": d.get("title", ""),
+        }  # fmt: skip
     if action == "second_review" and d.get("awaiting_commander"):
         return _("Statement to %(audience)s cleared by the second reviewer, awaiting the commander: “%(title)s”") % (
             values

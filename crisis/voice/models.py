@@ -390,3 +390,55 @@ class QALine(ReviewedText):
     @transition(field=state, source=[*OPEN_LINE_STATES, QALineState.APPROVED], target=QALineState.WITHDRAWN)
     def withdraw(self, by, reason: str) -> None:
         self.stamp_withdrawn(by, reason)
+
+
+# --- Customer messages: a published statement for customers, carried to them by SMS ---------------
+
+
+class CustomerMessageState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class CustomerMessage(models.Model):
+    """One SMS of one statement to one customer (by phone): sent once, however often sending is asked."""
+
+    statement = models.ForeignKey(
+        Statement, on_delete=models.PROTECT, related_name="customer_messages", verbose_name=_("statement")
+    )
+    phone_key = models.CharField(_("phone key"), max_length=20)
+    phone = models.CharField(_("phone"), max_length=40)
+    state = models.CharField(
+        _("state"), max_length=10, choices=CustomerMessageState.choices, default=CustomerMessageState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = moment(_("sent at"))
+
+    class Meta:
+        verbose_name = _("customer message")
+        verbose_name_plural = _("customer messages")
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "phone_key"], name="one_message_per_customer_and_statement")
+        ]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id} → …{self.phone_key[-4:]}"
+
+
+class CustomerOptOut(models.Model):
+    """A customer who asked for no more messages (replied 退订 / T, or told us): never sent to again."""
+
+    phone_key = models.CharField(_("phone key"), max_length=20, unique=True)
+    at = models.DateTimeField(_("since"), default=timezone.now)
+    source = models.CharField(_("how"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("customer opt-out")
+        verbose_name_plural = _("customer opt-outs")
+
+    def __str__(self) -> str:
+        return f"…{self.phone_key[-4:]}"

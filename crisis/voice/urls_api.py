@@ -14,6 +14,13 @@ urlpatterns = [
     path("statements/<int:pk>/second-review/", api.StatementSecondReview.as_view(), name="statement-second-review"),
     path("statements/<int:pk>/reject/", api.StatementReject.as_view(), name="statement-reject"),
     path("statements/<int:pk>/publish/", api.StatementPublish.as_view(), name="statement-publish"),
+    path("statements/<int:pk>/send-to-customers/", api.StatementSendToCustomers.as_view(), name="statement-customers"),
+    path(
+        "statements/<int:pk>/customer-messages/",
+        api.StatementCustomerMessages.as_view(),
+        name="statement-customer-messages",
+    ),
+    path("sms/replies/", api.SmsReply.as_view(), name="sms-replies"),
     path("statements/<int:pk>/withdraw/", api.StatementWithdraw.as_view(), name="statement-withdraw"),
     path("incidents/<int:pk>/qa-lines/", api.IncidentQALines.as_view(), name="incident-qa-lines"),
     path("incidents/<int:pk>/qa-lines/seed/", api.QALineSeed.as_view(), name="incident-qa-lines-seed"),

@@ -20,17 +20,18 @@ from .models import ART12_FIELDS, AuthorityReport, ReportKind
 
 class ReportSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    missing = serializers.SerializerMethodField(help_text="The art. 12 fields still empty.")
+    missing_fields = serializers.SerializerMethodField(help_text="The art. 12 fields still empty.")
+    channel = serializers.ChoiceField(choices=ReportChannel.choices, allow_blank=True, read_only=True)
     late = serializers.SerializerMethodField(help_text="Submitted after the reporting deadline it met.")
 
     class Meta:
         model = AuthorityReport
         fields = ["id", "incident", "number", "kind", "kind_label", "state", *ART12_FIELDS, "other", "created_by",
                   "created_at", "authority", "channel", "received_by", "submitted_at", "submitted_by", "deadline",
-                  "missing", "late"]  # fmt: skip
+                  "missing_fields", "late"]  # fmt: skip
         read_only_fields = fields
 
-    def get_missing(self, report) -> list[str]:
+    def get_missing_fields(self, report) -> list[str]:
         return services.missing_fields(report)
 
     def get_late(self, report) -> bool:

@@ -45,7 +45,7 @@ def test_a_report_with_a_missing_field_is_refused_naming_it(api, commander, acci
     report = made.json()
     assert report["kind"] == "flash" and report["number"] == 1
     assert report["occurred_at"] is not None  # pre-filled from the incident's detection
-    assert "possible_casualties" in report["missing"] and "measures" in report["missing"]
+    assert "possible_casualties" in report["missing_fields"] and "measures" in report["missing_fields"]
     refused = client.post(
         f"/api/authority-reports/{report['id']}/submit/",
         {"authority": "示例区应急管理局", "channel": "phone", "received_by": "李科长"},
@@ -61,7 +61,7 @@ def test_a_report_with_a_missing_field_is_refused_naming_it(api, commander, acci
 def test_submitting_meets_the_one_hour_duty_with_the_officer_and_the_minute(api, commander, accident):
     client = api.as_user(commander)
     report = client.post(f"/api/incidents/{accident.pk}/authority-reports/", COMPLETE, format="json").json()
-    assert report["missing"] == []
+    assert report["missing_fields"] == []
     at = (timezone.now() - timedelta(minutes=3)).replace(second=0, microsecond=0)
     phone_without_officer = client.post(
         f"/api/authority-reports/{report['id']}/submit/",
@@ -75,6 +75,7 @@ def test_submitting_meets_the_one_hour_duty_with_the_officer_and_the_minute(api,
         format="json",
     )
     assert done.status_code == 200 and done.json()["state"] == "submitted" and done.json()["late"] is False
+    assert (done.json()["missing"], done.json()["injured"]) == (0, 2)  # the missing persons, a count
     duty = reporting_duty(accident)
     duty.refresh_from_db()
     assert duty.state == DeadlineState.MET and duty.met_at == at

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("incidents.complaints.urls_api")),
     path("", include("crisis.voice.urls_api")),
     path("", include("crisis.authority.urls_api")),
+    path("", include("crisis.media.urls_api")),
     path("", include("crisis.reviews.urls_api")),
     path("", include("crisis.urls_api")),
     re_path(r"^.*$", json_not_found),

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "incidents.complaints",
     "crisis.voice",
     "crisis.authority",
+    "crisis.media",
     "crisis.reviews",
     "crisis",
 ]
@@ -248,6 +249,7 @@ SPECTACULAR_SETTINGS = {
         "AuthorityReportKindEnum": "crisis.authority.models.ReportKind",
         "AuthorityReportStateEnum": "crisis.authority.models.ReportState",
         "ContactKindEnum": "incidents.contacts.models.ContactKind",
+        "MediaKindEnum": "crisis.media.models.MediaKind",
     },
 }
 

@@ -50,3 +50,15 @@ def stacked_columns(x_labels: list[str], series: list[tuple[str, str, list[int]]
     for name, _colour, values in series:
         chart.add(name, [v or None for v in values])
     return data_url(chart)
+
+
+def line(x_labels: list[str], values: list[int], title: str) -> str:
+    """One line rising over time (e.g. the reach of what is said about an incident)."""
+    chart = pygal.Line(
+        js=[], disable_xml_declaration=True, style=_style(), width=640, height=240, show_legend=False,
+        x_label_rotation=30, truncate_label=-1, show_minor_x_labels=False,
+        x_labels_major_every=max(len(x_labels) // 6, 1), title=title, fill=True,
+    )  # fmt: skip
+    chart.x_labels = x_labels
+    chart.add(title, values)
+    return data_url(chart)

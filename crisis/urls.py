@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     authority_views,
     complaint_views,
+    media_views,
     public,
     report_documents,
     review_documents,
@@ -35,6 +36,8 @@ urlpatterns = [
     path("incidents/<int:pk>/review.pdf", review_documents.review_download, {"fmt": "pdf"}, name="review-pdf"),
     path("incidents/<int:pk>/review.docx", review_documents.review_download, {"fmt": "docx"}, name="review-docx"),
     path("incidents/<int:pk>/authority-reports/", authority_views.reports_page, name="authority-reports"),
+    path("incidents/<int:pk>/media/", media_views.media_page, name="media"),
+    path("incidents/<int:pk>/media/log/", media_views.media_log, name="media-log"),
     path("incidents/<int:pk>/authority-reports/write/", authority_views.reports_write, name="authority-reports-write"),
     path(
         "incidents/<int:pk>/authority-reports/<int:report_id>/submit/",

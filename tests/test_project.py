@@ -34,7 +34,7 @@ LAYERS = [
     ("incidents",),
     ("incidents.complaints",),
     ("crisis.voice",),
-    ("crisis.authority", "crisis.reviews"),
+    ("crisis.authority", "crisis.media", "crisis.reviews"),
     ("crisis",),
 ]
 # config's shared pieces sit under every app; its wiring (urls, asgi, celery, launcher) above all.

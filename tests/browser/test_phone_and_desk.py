@@ -98,6 +98,7 @@ def pages():
         "/search/?q=%E8%84%9A%E6%89%8B%E6%9E%B6",  # 脚手架
         "/public/",
         f"/incidents/{incident.pk}/authority-reports/",
+        f"/incidents/{incident.pk}/media/",
     ]
 
 

@@ -35,7 +35,9 @@ def accident(commander):
 
 
 def reporting_duty(incident) -> Deadline:
-    return Deadline.objects.filter(incident=incident, audience="regulator", nature="duty").order_by("due_at", "pk").first()
+    return (
+        Deadline.objects.filter(incident=incident, audience="regulator", nature="duty").order_by("due_at", "pk").first()
+    )
 
 
 def test_a_report_with_a_missing_field_is_refused_naming_it(api, commander, accident):

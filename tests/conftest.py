@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
 from config.redis_runtime import redis_answers
 
 from . import factories
+from .provider_doubles import ProviderDouble
 
 
 def pytest_report_header(config):
@@ -75,6 +77,21 @@ def api():
 
     client.as_user = as_user
     return client
+
+
+@pytest.fixture
+def sms_gateway():
+    """A local SMS gateway that checks what the real one checks (tests/provider_doubles.py), and the
+    settings that point the console at it: for pages and for customer messages alike."""
+    server = ProviderDouble("sms", secret="gateway-key")
+    with override_settings(
+        CRISIS_SMS_GATEWAY_URL=server.url,
+        CRISIS_SMS_GATEWAY_KEY="gateway-key",
+        CRISIS_SMS_SIGN_NAME="阳光地产",
+        CRISIS_SMS_TEMPLATE="SMS_0001",
+    ):
+        yield server
+    server.close()
 
 
 @pytest.fixture

@@ -17,22 +17,8 @@ from crisis.voice.models import CustomerMessage, CustomerOptOut
 from incidents.models import TimelineEntry
 from tests.crisis.voice_helpers import incident_with_playbook, published
 from tests.incidents.complaint_helpers import handler_user, log, no_rules
-from tests.provider_doubles import ProviderDouble
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def gateway():
-    server = ProviderDouble("sms", secret="gateway-key")
-    with override_settings(
-        CRISIS_SMS_GATEWAY_URL=server.url,
-        CRISIS_SMS_GATEWAY_KEY="gateway-key",
-        CRISIS_SMS_SIGN_NAME="阳光地产",
-        CRISIS_SMS_TEMPLATE="SMS_0002",
-    ):
-        yield server
-    server.close()
 
 
 @pytest.fixture
@@ -48,7 +34,7 @@ def with_customers(commander):
 
 
 def test_each_customer_gets_the_statement_once(
-    api, commander, pr, gateway, with_customers, django_capture_on_commit_callbacks
+    api, commander, pr, sms_gateway, with_customers, django_capture_on_commit_callbacks
 ):
     statement = published(with_customers, pr, commander, audience="customers", title="交付延期说明")
     client = api.as_user(commander)
@@ -57,13 +43,13 @@ def test_each_customer_gets_the_statement_once(
     assert answer.status_code == 200
     assert answer.json() == {"queued": 2, "opted_out": 1, "customers": 3}  # 138… twice is one customer
     assert outreach.deliver(statement.pk) == 2
-    sent_to = sorted("".join(c for c in body["phone"] if c.isdigit())[-11:] for body in gateway.bodies())
+    sent_to = sorted("".join(c for c in body["phone"] if c.isdigit())[-11:] for body in sms_gateway.bodies())
     assert sent_to == ["13800138000", "13900139000"]  # the two customers, each once; not the opted-out 137…
-    assert all(body["template_params"]["subject"] == "交付延期说明" for body in gateway.bodies())
+    assert all(body["template_params"]["subject"] == "交付延期说明" for body in sms_gateway.bodies())
     # Asked again, and delivered again: nobody gets it twice.
     with django_capture_on_commit_callbacks(execute=False):
         again = client.post(f"/api/statements/{statement.pk}/send-to-customers/").json()
-    assert again["queued"] == 0 and outreach.deliver(statement.pk) == 0 and len(gateway.requests) == 2
+    assert again["queued"] == 0 and outreach.deliver(statement.pk) == 0 and len(sms_gateway.requests) == 2
     assert client.get(f"/api/statements/{statement.pk}/customer-messages/").json() == {
         "pending": 0, "sent": 2, "failed": 0
     }  # fmt: skip
@@ -71,7 +57,9 @@ def test_each_customer_gets_the_statement_once(
     assert entry.data["action"] == "sent_to_customers" and entry.data["recipients"] == 0
 
 
-def test_a_refusing_gateway_leaves_the_reason_and_gives_up_after_three_tries(commander, pr, gateway, with_customers):
+def test_a_refusing_gateway_leaves_the_reason_and_gives_up_after_three_tries(
+    commander, pr, sms_gateway, with_customers
+):
     statement = published(with_customers, pr, commander, audience="customers")
     with override_settings(CRISIS_SMS_GATEWAY_KEY="wrong-key"):
         outreach.send_to_customers(statement.pk, by=commander)
@@ -83,7 +71,7 @@ def test_a_refusing_gateway_leaves_the_reason_and_gives_up_after_three_tries(com
     assert all(r.attempts == 3 for r in rows)
 
 
-def test_only_a_published_customers_statement_of_a_real_incident_goes(api, commander, pr, gateway, with_customers):
+def test_only_a_published_customers_statement_of_a_real_incident_goes(api, commander, pr, sms_gateway, with_customers):
     client = api.as_user(commander)
     public = published(with_customers, pr, commander, audience="public")
     assert client.post(f"/api/statements/{public.pk}/send-to-customers/").status_code == 409
@@ -96,7 +84,7 @@ def test_only_a_published_customers_statement_of_a_real_incident_goes(api, comma
     client = api.as_user(commander)  # the same client, signed in as the commander again
     with override_settings(CRISIS_SMS_GATEWAY_URL=""):
         assert client.post(f"/api/statements/{statement.pk}/send-to-customers/").status_code == 409
-    assert not CustomerMessage.objects.exists() and gateway.requests == []
+    assert not CustomerMessage.objects.exists() and sms_gateway.requests == []
 
 
 def _signed(client, body: dict, key: str = "gateway-key"):
@@ -109,7 +97,7 @@ def _signed(client, body: dict, key: str = "gateway-key"):
     )  # fmt: skip
 
 
-def test_a_reply_of_tuiding_opts_the_number_out_and_only_the_gateway_may_say_so(client, gateway):
+def test_a_reply_of_tuiding_opts_the_number_out_and_only_the_gateway_may_say_so(client, sms_gateway):
     assert _signed(client, {"phone": "13900139000", "text": "退订"}, key="forged").status_code == 403
     assert not CustomerOptOut.objects.exists()
     assert _signed(client, {"phone": "13900139000", "text": "谢谢"}).json() == {"opted_out": False}
@@ -119,7 +107,7 @@ def test_a_reply_of_tuiding_opts_the_number_out_and_only_the_gateway_may_say_so(
 
 
 def test_the_statement_page_sends_it(
-    client, commander, pr, gateway, with_customers, django_capture_on_commit_callbacks
+    client, commander, pr, sms_gateway, with_customers, django_capture_on_commit_callbacks
 ):
     statement = published(with_customers, pr, commander, audience="customers", title="交付延期说明")
     client.force_login(commander)

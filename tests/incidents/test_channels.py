@@ -113,19 +113,6 @@ def test_a_robot_hears_only_its_events_and_each_announcement_once(double, comman
         other.close()
 
 
-@pytest.fixture
-def sms_gateway():
-    server = ProviderDouble("sms", secret="gateway-key")
-    with override_settings(
-        CRISIS_SMS_GATEWAY_URL=server.url,
-        CRISIS_SMS_GATEWAY_KEY="gateway-key",
-        CRISIS_SMS_SIGN_NAME="阳光地产",
-        CRISIS_SMS_TEMPLATE="SMS_0001",
-    ):
-        yield server
-    server.close()
-
-
 def test_pages_go_by_sms_to_those_who_gave_a_number_and_nothing_else_does(sms_gateway, commander, responder):
     NotificationPreference.objects.create(user=commander, phone="+8613800138000", sms_pages=True)
     on_duty(commander)
